@@ -1,0 +1,12 @@
+"""XDM schemas: the registry that loads, composes, compiles and validates them.
+
+``SchemaRegistry.load(settings.schemas_dir)`` at startup; ``registry.validate(id, entity)``
+on the hot path. See ``schemas/README.md`` for the layout of the schemas directory.
+"""
+
+from __future__ import annotations
+
+from collector.schemas.loader import SchemaLoadError
+from collector.schemas.registry import SchemaRegistry, UnknownSchemaError
+
+__all__ = ["SchemaLoadError", "SchemaRegistry", "UnknownSchemaError"]
