@@ -9,7 +9,7 @@ The collector refuses to start on such a file rather than accept data it cannot 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,13 +57,18 @@ class SchemaFile:
     kind: str  # class, behavior, datatype, fieldgroup or schema (a composed dataset schema)
 
 
-def read_schema_files(schemas_dir: Path) -> list[SchemaFile]:
-    """Every schema file under ``schemas_dir``, parsed and checked against its meta-schema."""
+def read_schema_files(schemas_dir: Path, exclude: Collection[str] = ()) -> list[SchemaFile]:
+    """Every schema file under ``schemas_dir``, parsed and checked against its meta-schema.
+
+    ``exclude`` holds glob patterns of paths relative to ``schemas_dir`` to leave out.
+    """
     if not schemas_dir.is_dir():
         raise SchemaLoadError(schemas_dir, "schemas directory not found")
     files: list[SchemaFile] = []
     seen: dict[str, Path] = {}
     for path in sorted(schemas_dir.rglob(f"*{SCHEMA_SUFFIX}")):
+        if any(path.relative_to(schemas_dir).match(pattern) for pattern in exclude):
+            continue
         document = _parse(path)
         schema_id = _schema_id(path, document)
         if schema_id in seen:

@@ -15,7 +15,7 @@ its short name (``meta:altId``); those names resolve to the class too, so
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,10 +86,18 @@ class SchemaRegistry:
 
     @classmethod
     def load(
-        cls, schemas_dir: Path, *, engine: Engine = "compiled", closed: bool = True
+        cls,
+        schemas_dir: Path,
+        *,
+        engine: Engine = "compiled",
+        closed: bool = True,
+        exclude: Collection[str] = (),
     ) -> SchemaRegistry:
-        """Read, check and compile every ``*.schema.json`` under ``schemas_dir``."""
-        return cls(read_schema_files(schemas_dir), engine=engine, closed=closed)
+        """Read, check and compile every ``*.schema.json`` under ``schemas_dir``.
+
+        ``exclude``: glob patterns of relative paths to leave out.
+        """
+        return cls(read_schema_files(schemas_dir, exclude), engine=engine, closed=closed)
 
     def knows(self, schema_id: str) -> bool:
         return schema_id in self._entries or schema_id in self._aliases
