@@ -1,0 +1,44 @@
+# Two commands for users: `make serve` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test check bench system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/collector serve --host 127.0.0.1 --port 8000
+
+# Debian packages the test suite drives for real: Chromium (browser tests), redis-server
+# (shared rate limits), wrk (benchmark). Installed only when missing.
+system-deps:
+	@missing=""; \
+	for pair in chromium:/usr/bin/chromium redis-server:/usr/bin/redis-server wrk:/usr/bin/wrk; do \
+	  pkg=$${pair%%:*}; path=$${pair#*:}; [ -x "$$path" ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: $(STAMP) system-deps
+	@if [ -d tag_extension/tests ]; then node --test tag_extension/tests/; fi
+	$(BIN)/python -m pytest -q
+
+check: $(STAMP)
+	$(BIN)/ruff check collector tests bench
+	$(BIN)/ruff format --check collector tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

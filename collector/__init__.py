@@ -1,0 +1,1 @@
+"""xdm-collector: a self-hosted, AEP-compatible streaming ingestion platform."""

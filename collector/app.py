@@ -1,0 +1,85 @@
+"""The application factory. Long-lived resources open in the lifespan, on ``app.state``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from collector import ingest, segments
+from collector.controlplane import ControlPlane
+from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllowed, NotFound
+from collector.guard import Guard
+from collector.http import json_response, problem_response
+from collector.lake import Lake
+from collector.pipeline import Pipeline
+from collector.schemas.registry import SchemaRegistry
+from collector.seed import ensure_demo
+from collector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Refuse to start on schemas that cannot be validated against.
+        registry = SchemaRegistry.load(settings.schemas_dir)
+        control = ControlPlane(settings.control_db_path)
+        if settings.seed_demo:
+            ensure_demo(control, public_url=settings.public_url)
+        for tail in segments.recover(settings.lake_dir):
+            log.warning("repaired torn lake segment %s", tail.segment)
+        lake = Lake(settings)
+        app.state.settings = settings
+        app.state.registry = registry
+        app.state.control = control
+        app.state.lake = lake
+        app.state.pipeline = Pipeline(
+            settings, control=control, registry=registry, lake=lake, guard=Guard()
+        )
+        try:
+            yield
+        finally:
+            lake.close()
+            control.close()
+
+    return Starlette(
+        routes=_routes(),
+        exception_handlers={HTTPException: _http_error, CollectorError: _collector_error},
+        lifespan=lifespan,
+    )
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/health", _health, methods=["GET"]),
+        *ingest.routes(),
+    ]
+
+
+async def _health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _collector_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CollectorError)
+    return problem_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = {404: NotFound, 405: MethodNotAllowed}.get(exc.status_code, InvalidMessageFormat)
+    return problem_response(kind(exc.detail or kind.title), exc.headers)
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn workers: settings come from ``COLLECTOR_*`` variables."""
+    logging.basicConfig(level=Settings.from_env().log_level.upper())
+    return create_app(Settings.from_env())

@@ -1,0 +1,292 @@
+"""The control plane: orgs, datasets and inlets in ``control.db``.
+
+The ingest hot path reads inlets and datasets from an in-memory snapshot that is
+reloaded when another connection (the CLI, another worker) has committed a change
+(``PRAGMA data_version``), checked at most once per ``refresh_interval`` seconds, and
+at once on a miss, so an inlet created a moment ago is found.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlite_utils import Database
+
+from collector import migrations
+
+INLET_ID = re.compile(r"^[0-9a-f]{64}$")
+DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
+ORG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}@AdobeOrg$")
+
+
+class ControlPlaneError(ValueError):
+    """A control-plane change that cannot be made (unknown org, bad id, unknown schema)."""
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    name: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    org_id: str
+    name: str
+    schema_id: str
+    profile_enabled: bool
+    identity_enabled: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Inlet:
+    id: str
+    org_id: str
+    name: str
+    description: str
+    source_name: str
+    auth_required: bool
+    allowed_origins: tuple[str, ...]
+    default_dataset_id: str | None
+    created_at: str
+    requests_per_second: int | None = None
+    messages_per_second: int | None = None
+    sync_per_minute: int | None = None
+    per_ip_per_second: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["allowed_origins"] = list(self.allowed_origins)
+        return data
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ControlPlane:
+    """Reads and changes the control plane; ``open`` applies pending migrations."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        refresh_interval: float = 1.0,
+        new_hex: Callable[[int], str] = secrets.token_hex,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self.db = Database(self._conn)
+        migrations.apply(self.db)
+        self._new_hex = new_hex
+        self._clock = clock
+        self._refresh_interval = refresh_interval
+        self._checked_at = float("-inf")
+        self._version = -1
+        self._inlets: dict[str, Inlet] = {}
+        self._datasets: dict[str, Dataset] = {}
+        self._reload()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- hot path -------------------------------------------------------------------
+
+    def inlet(self, inlet_id: str) -> Inlet | None:
+        self._maybe_reload(force=inlet_id not in self._inlets)
+        return self._inlets.get(inlet_id)
+
+    def dataset(self, dataset_id: str) -> Dataset | None:
+        self._maybe_reload(force=dataset_id not in self._datasets)
+        return self._datasets.get(dataset_id)
+
+    def _maybe_reload(self, *, force: bool) -> None:
+        now = self._clock()
+        if not force and now - self._checked_at < self._refresh_interval:
+            return
+        self._checked_at = now
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        if version != self._version:
+            self._reload()
+
+    def _reload(self) -> None:
+        (self._version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        self._datasets = {d.id: d for d in self.datasets()}
+        self._inlets = {i.id: i for i in self.inlets()}
+
+    # -- reads ----------------------------------------------------------------------
+
+    def orgs(self) -> list[Org]:
+        return [Org(**row) for row in self.db.query("SELECT * FROM orgs ORDER BY created_at, id")]
+
+    def org(self, org_id: str) -> Org | None:
+        rows = list(self.db.query("SELECT * FROM orgs WHERE id = ?", [org_id]))
+        return Org(**rows[0]) if rows else None
+
+    def datasets(self, org_id: str | None = None) -> list[Dataset]:
+        sql, params = "SELECT * FROM datasets", []
+        if org_id is not None:
+            sql, params = sql + " WHERE org_id = ?", [org_id]
+        return [_dataset(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
+
+    def inlets(self, org_id: str | None = None) -> list[Inlet]:
+        sql, params = "SELECT * FROM inlets", []
+        if org_id is not None:
+            sql, params = sql + " WHERE org_id = ?", [org_id]
+        return [_inlet(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
+
+    def is_empty(self) -> bool:
+        return not self.orgs()
+
+    # -- changes --------------------------------------------------------------------
+
+    def create_org(self, org_id: str, name: str) -> Org:
+        if not ORG_ID.match(org_id):
+            raise ControlPlaneError(f"org id must look like NAME@AdobeOrg, got {org_id!r}")
+        if self.org(org_id) is not None:
+            raise ControlPlaneError(f"org {org_id} exists already")
+        org = Org(org_id, name, _now())
+        with self.db.atomic():
+            self.db.execute("INSERT INTO orgs VALUES (?, ?, ?)", [org.id, org.name, org.created_at])
+        return org
+
+    def create_dataset(
+        self,
+        *,
+        org_id: str,
+        name: str,
+        schema_id: str,
+        profile_enabled: bool = False,
+        identity_enabled: bool = False,
+        known_schema: Callable[[str], bool] | None = None,
+        dataset_id: str | None = None,
+    ) -> Dataset:
+        """Create a dataset; ``known_schema`` (the registry) refuses unknown schema ids."""
+        self._require_org(org_id)
+        if known_schema is not None and not known_schema(schema_id):
+            raise ControlPlaneError(f"unknown schema {schema_id!r}: not in the schema registry")
+        dataset_id = dataset_id or self._new_hex(12)
+        if not DATASET_ID.match(dataset_id):
+            raise ControlPlaneError(f"dataset id must be 24 lowercase hex digits: {dataset_id!r}")
+        row = Dataset(
+            dataset_id, org_id, name, schema_id, profile_enabled, identity_enabled, _now()
+        )
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row.id,
+                    row.org_id,
+                    row.name,
+                    row.schema_id,
+                    int(row.profile_enabled),
+                    int(row.identity_enabled),
+                    row.created_at,
+                ],
+            )
+        self._reload()
+        return row
+
+    def create_inlet(
+        self,
+        *,
+        org_id: str,
+        name: str,
+        description: str = "",
+        source_name: str | None = None,
+        auth_required: bool = False,
+        allowed_origins: Iterable[str] = (),
+        default_dataset_id: str | None = None,
+        inlet_id: str | None = None,
+    ) -> Inlet:
+        self._require_org(org_id)
+        if default_dataset_id is not None:
+            dataset = self.dataset(default_dataset_id)
+            if dataset is None or dataset.org_id != org_id:
+                raise ControlPlaneError(
+                    f"dataset {default_dataset_id} is not a dataset of {org_id}"
+                )
+        inlet_id = inlet_id or self._new_hex(32)
+        if not INLET_ID.match(inlet_id):
+            raise ControlPlaneError(f"inlet id must be 64 lowercase hex digits: {inlet_id!r}")
+        origins = tuple(o.rstrip("/") for o in allowed_origins)
+        inlet = Inlet(
+            inlet_id,
+            org_id,
+            name,
+            description,
+            source_name or name,
+            auth_required,
+            origins,
+            default_dataset_id,
+            _now(),
+        )
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO inlets (id, org_id, name, description, source_name, auth_required,"
+                " allowed_origins, default_dataset_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    inlet.id,
+                    inlet.org_id,
+                    inlet.name,
+                    inlet.description,
+                    inlet.source_name,
+                    int(inlet.auth_required),
+                    orjson.dumps(list(origins)).decode(),
+                    inlet.default_dataset_id,
+                    inlet.created_at,
+                ],
+            )
+        self._reload()
+        return inlet
+
+    def _require_org(self, org_id: str) -> None:
+        if self.org(org_id) is None:
+            raise ControlPlaneError(f"unknown org {org_id!r}")
+
+
+def _dataset(row: dict[str, Any]) -> Dataset:
+    return Dataset(
+        row["id"],
+        row["org_id"],
+        row["name"],
+        row["schema_id"],
+        bool(row["profile_enabled"]),
+        bool(row["identity_enabled"]),
+        row["created_at"],
+    )
+
+
+def _inlet(row: dict[str, Any]) -> Inlet:
+    return Inlet(
+        id=row["id"],
+        org_id=row["org_id"],
+        name=row["name"],
+        description=row["description"],
+        source_name=row["source_name"],
+        auth_required=bool(row["auth_required"]),
+        allowed_origins=tuple(orjson.loads(row["allowed_origins"])),
+        default_dataset_id=row["default_dataset_id"],
+        created_at=row["created_at"],
+        requests_per_second=row["requests_per_second"],
+        messages_per_second=row["messages_per_second"],
+        sync_per_minute=row["sync_per_minute"],
+        per_ip_per_second=row["per_ip_per_second"],
+    )

@@ -1,0 +1,155 @@
+"""Errors that carry their HTTP status and render the contract's problem-JSON body.
+
+One exception handler (``collector.app``) turns any ``CollectorError`` into a response;
+batch entries use ``entry_message`` for the per-message ``message`` field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+_DCS = "http://ns.adobe.com/adobecloud/problem/data-collection-service"
+
+
+def message_prefix(inlet_id: str | None, org_id: str | None) -> str:
+    """The prefix DCS puts in front of every message: ``inletId: [..] imsOrgId: [..] ``."""
+    return f"inletId: [{inlet_id or ''}] imsOrgId: [{org_id or ''}] "
+
+
+class CollectorError(Exception):
+    """Base class: ``status`` is the HTTP status, ``title``/``type`` the problem fields."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+    type: ClassVar[str] = f"{_DCS}/internal"
+    # DCS sends some statuses as strings ("401"); subclasses flip this.
+    status_as_string: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        inlet_id: str | None = None,
+        org_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        cause: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.inlet_id = inlet_id
+        self.org_id = org_id
+        self.headers = headers or {}
+        self.cause = cause
+
+    def with_context(self, inlet_id: str | None, org_id: str | None) -> CollectorError:
+        """Fill the inlet and org of the message prefix where the raiser did not know them."""
+        if self.inlet_id is None:
+            self.inlet_id = inlet_id
+        if self.org_id is None:
+            self.org_id = org_id
+        return self
+
+    @property
+    def message(self) -> str:
+        return message_prefix(self.inlet_id, self.org_id) + self.detail
+
+    def problem(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"message": self.message}
+        if self.cause is not None:
+            report["cause"] = self.cause
+        return {
+            "type": self.type,
+            "status": str(self.status) if self.status_as_string else self.status,
+            "title": self.title,
+            "report": report,
+        }
+
+
+class InvalidMessageFormat(CollectorError):
+    """The envelope cannot be understood (400, never succeeds on retry)."""
+
+    status = 400
+    title = "Invalid XDM Message Format"
+    type = f"{_DCS}/inlet"
+
+
+class UnknownXdmFormat(InvalidMessageFormat):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("Message has unknown xdm format", **kwargs)
+
+
+class WrongOrg(InvalidMessageFormat):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("Message has an absent or wrong ims org in the header", **kwargs)
+
+
+class InvalidMessage(InvalidMessageFormat):
+    """Synchronous validation failed; ``cause`` carries ``_streamingValidation``."""
+
+    def __init__(self, violations: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__("Message is invalid", cause={"_streamingValidation": violations}, **kwargs)
+
+
+class Unauthorized(CollectorError):
+    status = 401
+    status_as_string = True
+    title = "Authorization"
+    type = "https://ns.adobe.com/adobecloud/problem/data-collection-service-authorization"
+
+
+class Forbidden(CollectorError):
+    status = 403
+    title = "Forbidden"
+    type = "https://ns.adobe.com/adobecloud/problem/data-collection-service-authorization"
+
+
+class InletNotFound(CollectorError):
+    status = 404
+    title = "Inlet not found"
+    type = f"{_DCS}/inlet"
+
+
+class NotFound(CollectorError):
+    status = 404
+    title = "Not found"
+    type = f"{_DCS}/not-found"
+
+
+class MethodNotAllowed(CollectorError):
+    status = 405
+    title = "Method Not Allowed"
+    type = f"{_DCS}/method-not-allowed"
+
+
+class PayloadTooLarge(CollectorError):
+    status = 413
+    title = "Payload Too Large"
+    type = f"{_DCS}/payload-too-large"
+
+
+class UnsupportedMediaType(InvalidMessageFormat):
+    """A body the collector cannot decode (unknown Content-Encoding): a 400 like DCS."""
+
+
+class Unprocessable(CollectorError):
+    status = 422
+    title = "Unprocessable Entity"
+    type = f"{_DCS}/unprocessable"
+
+
+class RateLimited(CollectorError):
+    status = 429
+    title = "Too Many Requests"
+    type = f"{_DCS}/rate-limit"
+
+
+class RequestTimeout(CollectorError):
+    status = 408
+    title = "Request Timeout"
+    type = f"{_DCS}/timeout"
+
+
+class StorageUnavailable(CollectorError):
+    status = 503
+    title = "Service Unavailable"
+    type = f"{_DCS}/storage"

@@ -1,0 +1,64 @@
+"""Control-plane migrations (code, applied at startup and by ``collector migrate``).
+
+Never edit an applied migration: add a new one below it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+control = Migrations("xdm-collector.control")
+
+
+@control(name="0001_orgs_datasets_inlets")
+def _orgs_datasets_inlets(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE orgs (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE datasets (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            name TEXT NOT NULL,
+            schema_id TEXT NOT NULL,
+            profile_enabled INTEGER NOT NULL DEFAULT 0,
+            identity_enabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE inlets (
+            id TEXT PRIMARY KEY CHECK (length(id) = 64),
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            source_name TEXT NOT NULL,
+            auth_required INTEGER NOT NULL DEFAULT 0,
+            allowed_origins TEXT NOT NULL DEFAULT '[]',
+            default_dataset_id TEXT REFERENCES datasets(id),
+            created_at TEXT NOT NULL,
+            requests_per_second INTEGER,
+            messages_per_second INTEGER,
+            sync_per_minute INTEGER,
+            per_ip_per_second INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX datasets_org ON datasets(org_id)")
+    db.execute("CREATE INDEX inlets_org ON inlets(org_id)")
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending control-plane migrations; returns the names applied."""
+    pending = [m.name for m in control.pending(db)]
+    control.apply(db)
+    return pending

@@ -1,0 +1,261 @@
+"""The ingest pipeline. The order of stages is written here and nowhere else.
+
+Per request (``Pipeline.ingest``):
+    inlet → authenticate → rate-limit requests → read body → rate-limit messages
+    → for each message: envelope → route (org, dataset, schema) → validate → enrich
+    → lake append (durable) → acknowledge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collector import body, cors, envelope
+from collector.controlplane import ControlPlane, Dataset, Inlet
+from collector.enrich import ClientInfo, XactionIds
+from collector.errors import (
+    CollectorError,
+    InletNotFound,
+    InvalidMessage,
+    InvalidMessageFormat,
+    PayloadTooLarge,
+    UnknownXdmFormat,
+    WrongOrg,
+)
+from collector.http import json_response, problem_response
+from collector.lake import Lake, LakeEntry
+from collector.settings import Settings
+
+_SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "synchronousValidation"}
+
+
+class Registry(Protocol):
+    def class_of(self, schema_id: str) -> str | None: ...
+    def validate(self, schema_id: str, entity: object) -> list[dict[str, Any]]: ...
+
+
+class Guard(Protocol):
+    """Authentication and rate limits (collector/guard.py)."""
+
+    def authenticate(self, inlet: Inlet, request: Request) -> bool: ...
+    def limit_request(self, inlet: Inlet, request: Request, *, sync: bool) -> dict[str, str]: ...
+    def limit_messages(self, inlet: Inlet, count: int) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    inlet: Inlet
+    received_ms: int
+    authenticated: bool
+    client: dict[str, Any]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        control: ControlPlane,
+        registry: Registry,
+        lake: Lake,
+        guard: Guard,
+        ids: XactionIds | None = None,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.control = control
+        self.registry = registry
+        self.lake = lake
+        self.guard = guard
+        self.ids = ids or XactionIds()
+        self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self.client_info = ClientInfo(settings)
+        self._batches = asyncio.Semaphore(settings.max_concurrent_batches)
+
+    # -- request level ---------------------------------------------------------------
+
+    async def ingest(self, request: Request, *, batch: bool) -> Response:
+        inlet = self.control.inlet(request.path_params["inlet_id"])
+        extra = cors.headers(inlet, request)
+        try:
+            if inlet is None:
+                raise InletNotFound("Inlet is not found", inlet_id=request.path_params["inlet_id"])
+            sync_key, sync = (None, False) if batch else _sync_flag(request)
+            authenticated = self.guard.authenticate(inlet, request)
+            extra |= self.guard.limit_request(inlet, request, sync=sync)
+            if batch:
+                async with self._batches:
+                    messages = _messages(
+                        await body.read_json(request, self.settings),
+                        self.settings.max_batch_messages,
+                    )
+                    extra |= self.guard.limit_messages(inlet, len(messages))
+                    ctx = self._context(inlet, request, authenticated)
+                    return json_response(await self._batch(ctx, messages), 207, extra)
+            message = await body.read_json(request, self.settings)
+            extra |= self.guard.limit_messages(inlet, 1)
+            ctx = self._context(inlet, request, authenticated)
+            return json_response(await self._single(ctx, message, sync_key, sync), 200, extra)
+        except CollectorError as err:
+            if inlet is not None:
+                err.with_context(inlet.id, inlet.org_id)
+            return problem_response(err, extra)
+
+    def _context(self, inlet: Inlet, request: Request, authenticated: bool) -> Context:
+        peer = request.client.host if request.client else None
+        client = self.client_info.build(peer, request.headers.get("user-agent"))
+        return Context(inlet, self.clock_ms(), authenticated, client)
+
+    async def _single(
+        self, ctx: Context, message: object, sync_key: str | None, sync: bool
+    ) -> dict[str, Any]:
+        xaction_id = self.ids.next(ctx.received_ms)
+        entry, error = self._process(ctx, message, xaction_id, sync=sync)
+        if entry is not None:
+            await self.lake.append([entry])
+        if error is not None:
+            raise error
+        return {
+            "inletId": ctx.inlet.id,
+            "xactionId": xaction_id,
+            "receivedTimeMs": ctx.received_ms,
+            sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
+        }
+
+    async def _batch(self, ctx: Context, messages: list[Any]) -> dict[str, Any]:
+        batch_id = self.ids.next(ctx.received_ms)
+        entries: list[LakeEntry] = []
+        responses: list[dict[str, Any]] = []
+        for index, message in enumerate(messages):
+            xaction_id = f"{batch_id}-{index}"
+            entry, error = self._process(ctx, message, xaction_id, sync=False)
+            if entry is not None:
+                entries.append(entry)
+            if error is None:
+                responses.append({"xactionId": xaction_id})
+            else:
+                responses.append(
+                    {
+                        "xactionId": xaction_id,
+                        "status": error.status,
+                        "statusCode": error.status,
+                        "message": error.message,
+                    }
+                )
+        await self.lake.append(entries)
+        return {
+            "inletId": ctx.inlet.id,
+            "batchId": batch_id,
+            "receivedTimeMs": ctx.received_ms,
+            "responses": responses,
+        }
+
+    # -- message level ---------------------------------------------------------------
+
+    def _process(
+        self, ctx: Context, message: object, xaction_id: str, *, sync: bool
+    ) -> tuple[LakeEntry | None, CollectorError | None]:
+        """Run the message stages; returns the line to store and the error to report."""
+        org = ctx.inlet.org_id
+        try:
+            env = envelope.parse(message)
+            org = env.org_id or org
+            dataset = self._route(ctx.inlet, env)
+            violations = self.registry.validate(dataset.schema_id, env.entity)
+        except CollectorError as err:
+            err.with_context(ctx.inlet.id, org)
+            return self._failed(ctx, message, xaction_id, err), err
+        if violations and sync:
+            return None, InvalidMessage(violations, inlet_id=ctx.inlet.id, org_id=org)
+        record = self._record(ctx, env, dataset, xaction_id)
+        if violations:
+            record["reason"] = "Message is invalid"
+            record["_validationErrors"] = violations
+            return LakeEntry(f"_failed/{dataset.id}", ctx.received_ms, orjson.dumps(record)), None
+        return LakeEntry(dataset.id, ctx.received_ms, orjson.dumps(record)), None
+
+    def _route(self, inlet: Inlet, env: envelope.Envelope) -> Dataset:
+        """The org must be the inlet's; the dataset the org's; the schema the dataset's."""
+        if env.org_id is not None and env.org_id != inlet.org_id:
+            raise WrongOrg()
+        dataset_id = env.dataset_id or inlet.default_dataset_id
+        if dataset_id is None:
+            raise InvalidMessageFormat("Message has no datasetId and the inlet has no default")
+        dataset = self.control.dataset(dataset_id)
+        if dataset is None or dataset.org_id != inlet.org_id:
+            raise InvalidMessageFormat(f"Dataset [{dataset_id[:64]}] is not found")
+        if env.schema_id != dataset.schema_id and env.schema_id != self.registry.class_of(
+            dataset.schema_id
+        ):
+            raise InvalidMessageFormat(
+                f"Schema [{env.schema_id[:256]}] is not the schema of dataset [{dataset.id}]"
+            )
+        return dataset
+
+    def _record(
+        self, ctx: Context, env: envelope.Envelope, dataset: Dataset, xaction_id: str
+    ) -> dict[str, Any]:
+        source = env.source_name or ctx.inlet.source_name
+        return {
+            "xactionId": xaction_id,
+            "receivedTimeMs": ctx.received_ms,
+            "inletId": ctx.inlet.id,
+            "datasetId": dataset.id,
+            "schemaId": dataset.schema_id,
+            "orgId": ctx.inlet.org_id,
+            "authenticatedRequest": ctx.authenticated,
+            "header": envelope.normalised_header(
+                env, org_id=ctx.inlet.org_id, dataset_id=dataset.id, source_name=source
+            ),
+            "entity": env.entity,
+            "client": ctx.client,
+        }
+
+    def _failed(
+        self, ctx: Context, message: object, xaction_id: str, err: CollectorError
+    ) -> LakeEntry:
+        """A rejected message, kept with its reason under ``_failed/<dataset>``."""
+        dataset_id = ctx.inlet.default_dataset_id or "_unrouted"
+        if isinstance(message, dict) and isinstance(message.get("header"), dict):
+            named = message["header"].get("datasetId")
+            known = self.control.dataset(named) if isinstance(named, str) else None
+            if known is not None and known.org_id == ctx.inlet.org_id:
+                dataset_id = known.id
+        record = {
+            "xactionId": xaction_id,
+            "receivedTimeMs": ctx.received_ms,
+            "inletId": ctx.inlet.id,
+            "datasetId": dataset_id,
+            "orgId": ctx.inlet.org_id,
+            "authenticatedRequest": ctx.authenticated,
+            "client": ctx.client,
+            "reason": err.detail,
+            "status": err.status,
+            "raw": message,
+        }
+        return LakeEntry(f"_failed/{dataset_id}", ctx.received_ms, orjson.dumps(record))
+
+
+def _sync_flag(request: Request) -> tuple[str | None, bool]:
+    for key, value in request.query_params.multi_items():
+        spelling = _SYNC_KEYS.get(key.lower())
+        if spelling is not None:
+            return spelling, value.strip().lower() == "true"
+    return None, False
+
+
+def _messages(document: object, limit: int) -> list[Any]:
+    messages = document.get("messages") if isinstance(document, dict) else None
+    if not isinstance(messages, list) or not messages:
+        raise UnknownXdmFormat()
+    if len(messages) > limit:
+        raise PayloadTooLarge(f"Batch has {len(messages)} messages; at most {limit} are accepted")
+    return messages

@@ -1,0 +1,74 @@
+"""Shared fixtures: settings on a tmp data dir, the real app with its lifespan, messages."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from collector import seed
+from collector.segments import read_records, segments
+from collector.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+INLET = seed.DEMO_INLET
+ORG = seed.DEMO_ORG
+WEB = seed.WEB_EVENTS
+PROFILES = seed.PROFILES
+CT = "application/vnd.adobe.xed-full+json;version=1"
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", run_projector=False)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from collector.app import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def web_event(**entity: Any) -> dict[str, Any]:
+    """A valid web-events message in the current envelope."""
+    n = next(_ids)
+    body: dict[str, Any] = {
+        "_id": f"evt-{n}",
+        "timestamp": "2026-11-22T10:00:00Z",
+        "eventType": "web.webpagedetails.pageViews",
+        "web": {"webPageDetails": {"name": "home", "URL": "https://shop.example.com/"}},
+        "identityMap": {"ECID": [{"id": f"{n:038d}", "primary": True}]},
+    }
+    body.update(entity)
+    ref = {"id": seed.WEB_EVENTS_SCHEMA, "contentType": CT}
+    return {
+        "header": {
+            "schemaRef": ref,
+            "imsOrgId": ORG,
+            "datasetId": WEB,
+            "source": {"name": "tests"},
+        },
+        "body": {"xdmMeta": {"schemaRef": ref}, "xdmEntity": body},
+    }
+
+
+def lake_records(settings: Settings, partition: str | None = None) -> list[dict[str, Any]]:
+    """Every line of the lake (or one partition), parsed; fails on a line that does not parse."""
+    found = []
+    for path in segments(settings.lake_dir, partition):
+        for line in path.read_bytes().splitlines():
+            found.append(orjson.loads(line))
+    return found
+
+
+def accepted(settings: Settings) -> list[dict[str, Any]]:
+    return [r for p in segments(settings.lake_dir, WEB) for r in read_records(p)]
