@@ -61,6 +61,7 @@ class Composer:
         resolver = self._registry.resolver(base_uri=uri)
         root = resolver.lookup(uri).contents
         body = walk.compose(root, resolver, uri, (uri,))
+        walk.define_if_cyclic(uri, body)
         composed: Schema = {"$schema": root.get("$schema", DRAFT_07)}
         composed.update(body if isinstance(body, dict) else {"allOf": [body]})
         if walk.definitions:
@@ -77,6 +78,13 @@ class _Walk:
         self.definitions: dict[str, Any] = {}
         self._cyclic: set[str] = set()
         self._done: dict[str, Any] = {}
+
+    def define_if_cyclic(self, key: str, body: Any) -> bool:
+        """Keep ``body`` under ``definitions`` when it refers to itself."""
+        if key not in self._cyclic:
+            return False
+        self.definitions[_definition_name(key)] = body
+        return True
 
     def compose(self, node: Any, resolver: Resolver[Any], base: str, stack: tuple[str, ...]) -> Any:
         if not isinstance(node, dict):
@@ -122,8 +130,7 @@ class _Walk:
         except referencing.exceptions.Unresolvable as exc:
             raise CompositionError(f"unresolvable $ref {ref!r} (from {base})") from exc
         body = self.compose(resolved.contents, resolved.resolver, urldefrag(key).url, (*stack, key))
-        if key in self._cyclic:
-            self.definitions[name] = body
+        if self.define_if_cyclic(key, body):
             body = {"$ref": f"#/definitions/{name}"}
         self._done[key] = body
         return body
