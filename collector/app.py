@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector import ingest, segments
+from collector import ingest, monitoring, segments
 from collector.controlplane import ControlPlane
 from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllowed, NotFound
 from collector.guard import Guard
@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.registry = registry
         app.state.control = control
         app.state.lake = lake
+        app.state.lake_counts = monitoring.LakeCounts(settings.lake_dir)
         app.state.pipeline = Pipeline(
             settings, control=control, registry=registry, lake=lake, guard=Guard()
         )
@@ -61,6 +62,7 @@ def _routes() -> list[BaseRoute]:
     return [
         Route("/health", _health, methods=["GET"]),
         *ingest.routes(),
+        *monitoring.routes(),
     ]
 
 

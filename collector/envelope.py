@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from collector.errors import UnknownXdmFormat, WrongOrg
@@ -117,7 +118,10 @@ def _schema_of(holder: dict[str, Any], *, required: bool = True) -> tuple[Any, b
 
 
 def _known_content_type(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
+    return isinstance(value, str) and len(value) <= 256 and _content_type_ok(value)
+
+
+@lru_cache(maxsize=256)
+def _content_type_ok(value: str) -> bool:
     match = _CONTENT_TYPE.match(value)
     return match is not None and match["version"] in (None, "1")

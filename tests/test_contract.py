@@ -398,3 +398,49 @@ def test_cors_headers_on_errors_too(client: TestClient, settings: Settings) -> N
 def test_preflight_for_unknown_inlet(client: TestClient) -> None:
     r = client.options("/collection/" + "0" * 64, headers={"origin": "https://a.example"})
     assert r.status_code == 404
+
+
+# -- validation stage ------------------------------------------------------------------------
+
+CONTRACT_REPORT = json.loads(
+    """
+{"report": {"message": "inletId: [...] imsOrgId: [...] Message is invalid",
+  "cause": {"_streamingValidation": [
+    {"schemaLocation": "#", "pointerToViolation": "#", "message": "2 schema violations found",
+     "causingExceptions": [
+       {"schemaLocation": "#", "pointerToViolation": "#", "causingExceptions": [],
+        "keyword": "additionalProperties", "message": "extraneous key [workEmail] is not permitted"},
+       {"schemaLocation": "#/properties/_id", "pointerToViolation": "#/_id", "causingExceptions": [],
+        "keyword": "type", "message": "expected type: String, found: Long"}]}]}}}
+"""
+)
+
+
+def test_sync_validation_failure_is_the_contract_report(
+    client: TestClient, settings: Settings
+) -> None:
+    msg = web_event(workEmail="a@b.example", _id=42)
+    r = client.post(f"/collection/{INLET}?syncValidation=true", json=msg)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["title"] == "Invalid XDM Message Format"
+    expected = copy.deepcopy(CONTRACT_REPORT["report"])
+    expected["message"] = PREFIX + "Message is invalid"
+    assert body["report"] == expected
+    assert lake_records(settings) == []  # nothing stored
+
+
+def test_async_validation_failure_is_kept_with_its_errors(
+    client: TestClient, settings: Settings
+) -> None:
+    msg = web_event(workEmail="a@b.example")
+    r = client.post(f"/collection/{INLET}", json=msg)
+    assert r.status_code == 200
+    assert r.json()["syncValidation"] == {"skipped": True}
+    assert accepted(settings) == []
+    (failed,) = lake_records(settings, f"_failed/{WEB}")
+    assert failed["xactionId"] == r.json()["xactionId"]
+    assert failed["entity"] == msg["body"]["xdmEntity"]
+    assert failed["reason"] == "Message is invalid"
+    (violation,) = failed["_validationErrors"]
+    assert violation["message"] == "extraneous key [workEmail] is not permitted"
