@@ -1,0 +1,184 @@
+"""Applying one batch of lake messages to the profile store (inside the caller's transaction).
+
+Order of work, all with plain ``executemany``: guardrails and erasures filter messages; events
+already stored (same ``_id`` in the same dataset) and records already applied (same
+``xactionId``) are dropped; the identity graph links what is left, in lake order; then events
+are inserted and record trees are merged once per (profile, dataset), so a profile touched by
+many messages of the batch is written once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from collector.profile import fragments, merge
+from collector.profile.graph import Graph, Key
+from collector.profile.messages import Message
+
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Guardrails of CONTRACT.md: graph size, event size, record size."""
+
+    graph_max_identities: int = 50
+    event_max_bytes: int = 10 * 1024
+    record_max_bytes: int = 100 * 1024
+
+
+def apply_batch(
+    conn: sqlite3.Connection,
+    messages: list[Message],
+    *,
+    limits: Limits,
+    erased: Mapping[Key, int],
+    counters: Counter[str],
+    applied_at: str,
+) -> None:
+    guardrails: Counter[tuple[str, str]] = Counter()
+    last_xid: dict[tuple[str, str], str] = {}
+    kept: list[Message] = []
+    for m in messages:
+        counters["malformed_identities"] += m.malformed_identities
+        too_big = limits.event_max_bytes if m.kind == "event" else limits.record_max_bytes
+        if m.size > too_big:
+            key = (m.dataset_id, f"{m.kind}_too_large")
+            guardrails[key] += 1
+            last_xid[key] = m.xaction_id
+        elif not m.identities:
+            counters["no_identity"] += 1
+        elif erased and any(m.received_ms <= erased.get(i.key, -1) for i in m.identities):
+            counters["erased_skipped"] += 1
+        else:
+            kept.append(m)
+    kept = _dedupe(conn, kept, counters)
+
+    graph = Graph(conn, limits.graph_max_identities, applied_at)
+    graph.load(i.key for m in kept for i in m.identities)
+    handles = [graph.link(m) for m in kept]
+
+    events = []
+    records: dict[tuple[str, str], tuple[merge.Tree, int]] = {}
+    for m, handle in zip(kept, handles, strict=True):
+        if handle is None:
+            continue
+        pid = graph.profile_of(handle)
+        if m.kind == "event":
+            events.append(
+                (
+                    m.dataset_id,
+                    m.event_id,
+                    pid,
+                    m.time_ms,
+                    m.received_ms,
+                    m.xaction_id,
+                    m.entity_json.decode(),
+                )
+            )
+        else:
+            tree = merge.stamp(m.entity, m.time_ms, m.xaction_id)
+            previous = records.get((pid, m.dataset_id))
+            if previous is not None:
+                tree = merge.merge(previous[0], tree)
+            records[(pid, m.dataset_id)] = (
+                tree,
+                max(m.received_ms, previous[1] if previous else 0),
+            )
+            graph.touch_modified(pid, m.received_ms)
+    # Links made later in the batch may have renamed the profiles recorded above.
+    events = [(*e[:2], graph.final(e[2]), *e[3:]) for e in events]
+    final_records: dict[tuple[str, str], tuple[merge.Tree, int]] = {}
+    for (pid, ds), (tree, modified) in records.items():
+        key = (graph.final(pid), ds)
+        if key in final_records:
+            tree = merge.merge(final_records[key][0], tree)
+            modified = max(modified, final_records[key][1])
+        final_records[key] = (tree, modified)
+
+    graph.flush()
+    conn.executemany(
+        "INSERT OR IGNORE INTO experience_events (dataset_id, event_id, profile_id,"
+        " timestamp_ms, received_ms, xaction_id, entity) VALUES (?,?,?,?,?,?,?)",
+        events,
+    )
+    if final_records:
+        fragments.apply(conn, final_records)
+    dirty = {pid for pid, _ in final_records} | {graph.final(p) for p in graph.entity_dirty}
+    if dirty:
+        fragments.refresh_entities(conn, dirty)
+    conn.executemany(
+        "INSERT OR IGNORE INTO applied_records VALUES (?)",
+        [(m.xaction_id,) for m in kept if m.kind == "record"],
+    )
+    counters["events_applied"] += len(events)
+    counters["records_applied"] += sum(1 for m in kept if m.kind == "record")
+    conn.executemany(
+        "INSERT INTO guardrail_skips VALUES (?, ?, ?, ?) ON CONFLICT(dataset_id, kind)"
+        " DO UPDATE SET count = count + excluded.count,"
+        " last_xaction_id = excluded.last_xaction_id",
+        [(ds, kind, n, last_xid[(ds, kind)]) for (ds, kind), n in guardrails.items()],
+    )
+
+
+def save_counters(conn: sqlite3.Connection, counters: Counter[str]) -> None:
+    conn.executemany(
+        "INSERT INTO projector_counters VALUES (?, ?) ON CONFLICT(name)"
+        " DO UPDATE SET value = value + excluded.value",
+        [(name, n) for name, n in sorted(counters.items()) if n],
+    )
+
+
+def _dedupe(
+    conn: sqlite3.Connection, messages: list[Message], counters: Counter[str]
+) -> list[Message]:
+    event_keys: list[tuple[str, ...]] = list(
+        {(m.dataset_id, m.event_id) for m in messages if m.kind == "event"}
+    )
+    record_xids = list({m.xaction_id for m in messages if m.kind == "record"})
+    seen_events = _existing(
+        conn,
+        "SELECT dataset_id, event_id FROM experience_events WHERE (dataset_id, event_id)"
+        " IN (VALUES {})",
+        event_keys,
+        2,
+    )
+    seen_records = {
+        row[0]
+        for row in _existing(
+            conn,
+            "SELECT xaction_id FROM applied_records WHERE xaction_id IN ({})",
+            [(x,) for x in record_xids],
+            1,
+        )
+    }
+    kept = []
+    for m in messages:
+        if m.kind == "event":
+            key = (m.dataset_id, m.event_id)
+            if key in seen_events:
+                counters["duplicate_events"] += 1
+                continue
+            seen_events.add(key)
+        else:
+            if m.xaction_id in seen_records:
+                counters["duplicate_records"] += 1
+                continue
+            seen_records.add(m.xaction_id)
+        kept.append(m)
+    return kept
+
+
+def _existing(
+    conn: sqlite3.Connection, sql: str, keys: Sequence[tuple[str, ...]], width: int
+) -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+    mark = "(" + ",".join("?" * width) + ")" if width > 1 else "?"
+    for i in range(0, len(keys), _CHUNK):
+        chunk = keys[i : i + _CHUNK]
+        params = [part for key in chunk for part in key]
+        found.update(conn.execute(sql.format(",".join(mark for _ in chunk)), params))
+    return found

@@ -1,0 +1,312 @@
+"""The identity graph, resolved one batch at a time inside the batch's transaction.
+
+Each graph is one profile; an identity row names its graph (``identities.profile_id``). A
+message with several identities links them: graphs are merged by relabelling the absorbed
+graph's rows in SQL. A graph is named after the smallest ``profile_id_for`` of its identities,
+so the name of a graph does not depend on the order in which its links arrived. Every merge of
+two existing graphs is written to ``profile_merges`` (kind ``merge``); a rename caused by a new
+identity with a smaller name is written too (kind ``relabel``). A link that would take a graph
+past ``cap`` identities is refused and written to ``refused_links``; a refused new identity
+becomes a graph of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from collector.profile import fragments
+from collector.profile.identities import Identity, profile_id_for
+from collector.profile.messages import Message
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+_CHUNK = 400
+
+
+@dataclass(slots=True)
+class _Ident:
+    profile_id: str
+    code: str
+    primary: bool
+    state: str
+    first_seen_ms: int
+    in_db: bool
+    changed: bool = False
+
+
+@dataclass(slots=True)
+class _Profile:
+    identity_count: int
+    created_ms: int
+    modified_ms: int
+    in_db: bool
+    changed: bool = False
+    members: set[Key] = field(default_factory=set)
+
+
+class Graph:
+    """Graph state of one batch: loaded up front, changed in memory and SQL, then flushed."""
+
+    def __init__(self, conn: sqlite3.Connection, cap: int, applied_at: str) -> None:
+        self.conn = conn
+        self.cap = cap
+        self.applied_at = applied_at
+        self.known: dict[Key, _Ident] = {}
+        self.profiles: dict[str, _Profile] = {}
+        self.renamed: dict[str, str] = {}
+        self.entity_dirty: set[str] = set()
+        self._merges: list[list[object]] = []
+        self._refused: list[list[object]] = []
+
+    # -- loading ------------------------------------------------------------------
+
+    def load(self, keys: Iterable[Key]) -> None:
+        wanted = list(set(keys))
+        pids: set[str] = set()
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i : i + _CHUNK]
+            values = ",".join("(?,?)" for _ in chunk)
+            params = [part for key in chunk for part in key]
+            rows = self.conn.execute(
+                "SELECT namespace, id, profile_id, code, is_primary, authenticated_state,"
+                f" first_seen_ms FROM identities WHERE (namespace, id) IN (VALUES {values})",
+                params,
+            )
+            for ns, ident, pid, code, primary, state, first in rows:
+                self.known[(ns, ident)] = _Ident(pid, code, bool(primary), state, first, True)
+                pids.add(pid)
+        ordered = sorted(pids)
+        for i in range(0, len(ordered), _CHUNK):
+            ids = ordered[i : i + _CHUNK]
+            marks = ",".join("?" for _ in ids)
+            rows = self.conn.execute(
+                "SELECT id, identity_count, created_ms, modified_ms FROM profiles"
+                f" WHERE id IN ({marks})",
+                ids,
+            )
+            for pid, count, created, modified in rows:
+                self.profiles[pid] = _Profile(count, created, modified, True)
+        for key, ident in self.known.items():
+            profile = self.profiles.get(ident.profile_id)
+            if profile is None:  # an identity whose profile row is missing: repair it
+                profile = self.profiles[ident.profile_id] = _Profile(
+                    1, ident.first_seen_ms, ident.first_seen_ms, False, True
+                )
+            profile.members.add(key)
+
+    # -- linking ------------------------------------------------------------------
+
+    def link(self, message: Message) -> Key | None:
+        """Link the identities of ``message``; return a key whose graph the message belongs to."""
+        graph: str | None = None
+        handle: Key | None = None
+        fresh: list[Identity] = []
+        for identity in message.identities:
+            known = self.known.get(identity.key)
+            if known is None:
+                fresh.append(identity)
+                continue
+            self._touch(known, identity)
+            if graph is None:
+                graph, handle = known.profile_id, identity.key
+            elif known.profile_id != graph:
+                graph = self._merge(graph, known.profile_id, identity, message)
+        for identity in fresh:
+            if graph is None:
+                graph, handle = self._create(identity, message), identity.key
+            elif self.profiles[graph].identity_count + 1 > self.cap:
+                self._refuse(graph, identity, None, message)
+                self._create(identity, message)
+            else:
+                graph = self._join(graph, identity, message)
+        return handle
+
+    def profile_of(self, key: Key) -> str:
+        return self.known[key].profile_id
+
+    def _touch(self, known: _Ident, identity: Identity) -> None:
+        if known.primary != identity.primary or known.state != identity.authenticated_state:
+            known.primary = identity.primary
+            known.state = identity.authenticated_state
+            known.changed = True
+
+    def _create(self, identity: Identity, message: Message) -> str:
+        pid = profile_id_for(identity.namespace, identity.id)
+        received = message.received_ms
+        self.known[identity.key] = _Ident(
+            pid, identity.code, identity.primary, identity.authenticated_state, received, False
+        )
+        profile = self.profiles.get(pid)
+        if profile is None:
+            self.profiles[pid] = _Profile(1, received, received, False, True, {identity.key})
+        else:  # only after an erasure deleted the rows of a graph of this name
+            profile.identity_count += 1
+            profile.members.add(identity.key)
+            profile.changed = True
+        return pid
+
+    def _join(self, graph: str, identity: Identity, message: Message) -> str:
+        own = profile_id_for(identity.namespace, identity.id)
+        received = message.received_ms
+        self.known[identity.key] = _Ident(
+            graph, identity.code, identity.primary, identity.authenticated_state, received, False
+        )
+        profile = self.profiles[graph]
+        profile.identity_count += 1
+        profile.members.add(identity.key)
+        profile.modified_ms = max(profile.modified_ms, received)
+        profile.changed = True
+        if own < graph:
+            self._relabel(graph, own, "relabel", message)
+            return own
+        return graph
+
+    def _merge(self, graph: str, other: str, identity: Identity, message: Message) -> str:
+        size, other_size = self.profiles[graph].identity_count, self.profiles[other].identity_count
+        if size + other_size > self.cap:
+            self._refuse(graph, identity, other, message)
+            return graph
+        survivor, absorbed = (graph, other) if graph < other else (other, graph)
+        self._relabel(absorbed, survivor, "merge", message)
+        return survivor
+
+    def _relabel(self, old: str, new: str, kind: str, message: Message) -> None:
+        gone = self.profiles.pop(old)
+        target = self.profiles.get(new)
+        if target is None:
+            target = self.profiles[new] = _Profile(0, gone.created_ms, gone.modified_ms, False)
+        target.identity_count += gone.identity_count
+        target.created_ms = min(target.created_ms, gone.created_ms)
+        target.modified_ms = max(target.modified_ms, gone.modified_ms, message.received_ms)
+        target.changed = True
+        for key in gone.members:
+            self.known[key].profile_id = new
+        target.members |= gone.members
+        self.renamed[old] = new
+        if old in self.entity_dirty:
+            self.entity_dirty.add(new)
+        if gone.in_db:
+            self._relabel_rows(old, new)
+        self._merges.append(
+            [
+                message.received_ms,
+                kind,
+                old,
+                new,
+                new,
+                target.identity_count,
+                message.dataset_id,
+                message.xaction_id,
+                self.applied_at,
+            ]
+        )
+        if kind == "merge":
+            log.info("profile %s merged into %s by %s", old, new, message.xaction_id)
+
+    def _relabel_rows(self, old: str, new: str) -> None:
+        execute = self.conn.execute
+        execute("UPDATE identities SET profile_id = ? WHERE profile_id = ?", (new, old))
+        execute("UPDATE experience_events SET profile_id = ? WHERE profile_id = ?", (new, old))
+        execute("UPDATE profile_merges SET profile_id = ? WHERE profile_id = ?", (new, old))
+        execute("UPDATE refused_links SET profile_id = ? WHERE profile_id = ?", (new, old))
+        execute("DELETE FROM profiles WHERE id = ?", (old,))
+        if fragments.move(self.conn, old, new):
+            self.entity_dirty.add(new)
+
+    def _refuse(self, graph: str, identity: Identity, other: str | None, message: Message) -> None:
+        size = self.profiles[graph].identity_count
+        other_size = self.profiles[other].identity_count if other else 1
+        log.warning(
+            "identity link refused: graph %s has %d identities, linking %s:%s (%d more) would"
+            " exceed %d (message %s)",
+            graph,
+            size,
+            identity.namespace,
+            identity.id,
+            other_size,
+            self.cap,
+            message.xaction_id,
+        )
+        self._refused.append(
+            [
+                message.received_ms,
+                graph,
+                size,
+                identity.namespace,
+                identity.id,
+                other,
+                other_size,
+                message.dataset_id,
+                message.xaction_id,
+                self.applied_at,
+            ]
+        )
+
+    # -- flushing -----------------------------------------------------------------
+
+    def final(self, pid: str) -> str:
+        while pid in self.renamed:
+            pid = self.renamed[pid]
+        return pid
+
+    def flush(self) -> None:
+        new_rows = []
+        changed_rows = []
+        for (ns, ident), known in self.known.items():
+            if not known.in_db:
+                new_rows.append(
+                    (
+                        ns,
+                        ident,
+                        known.code,
+                        known.profile_id,
+                        known.primary,
+                        known.state,
+                        known.first_seen_ms,
+                    )
+                )
+            elif known.changed:
+                changed_rows.append((known.primary, known.state, ns, ident))
+        executemany = self.conn.executemany
+        executemany("INSERT INTO identities VALUES (?,?,?,?,?,?,?)", new_rows)
+        executemany(
+            "UPDATE identities SET is_primary = ?, authenticated_state = ?"
+            " WHERE namespace = ? AND id = ?",
+            changed_rows,
+        )
+        executemany(
+            "INSERT INTO profiles (id, identity_count, created_ms, modified_ms) VALUES (?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET identity_count = excluded.identity_count,"
+            " created_ms = excluded.created_ms, modified_ms = excluded.modified_ms",
+            [
+                (pid, p.identity_count, p.created_ms, p.modified_ms)
+                for pid, p in self.profiles.items()
+                if p.changed or not p.in_db
+            ],
+        )
+        for merged in self._merges:
+            merged[4] = self.final(str(merged[4]))
+        for refused in self._refused:
+            refused[1] = self.final(str(refused[1]))
+        executemany(
+            "INSERT INTO profile_merges (merged_ms, kind, from_profile_id, into_profile_id,"
+            " profile_id, identity_count, dataset_id, xaction_id, applied_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            self._merges,
+        )
+        executemany(
+            "INSERT INTO refused_links (refused_ms, profile_id, graph_size, namespace, id,"
+            " other_profile_id, other_size, dataset_id, xaction_id, applied_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            self._refused,
+        )
+
+    def touch_modified(self, pid: str, received_ms: int) -> None:
+        profile = self.profiles[pid]
+        if received_ms > profile.modified_ms:
+            profile.modified_ms = received_ms
+            profile.changed = True

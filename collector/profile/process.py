@@ -1,0 +1,112 @@
+"""``ProjectorProcess``: runs the projector in its own process and keeps it running.
+
+A SQLite writer thread inside the busy web worker collapses under the GIL (DESIGN.md), so the
+projector is a separate process (``spawn`` context: no inherited sockets or locks). A supervisor
+thread restarts it, with back-off, whenever it exits without being asked to; ``stop`` sets the
+shared stop event, waits for the current batch to commit and terminates it only as a last resort.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from multiprocessing.context import SpawnProcess
+from typing import Any
+
+from collector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _child_main(settings: Settings, stop_event: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s projector %(name)s: %(message)s",
+    )
+    from collector.profile.projector import run_projector
+
+    run_projector(settings, stop_event)
+
+
+class ProjectorProcess:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        restart_delay: float = 0.5,
+        max_restart_delay: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self._ctx = multiprocessing.get_context("spawn")
+        self._stop_event = self._ctx.Event()
+        self._stopping = threading.Event()
+        self._process: SpawnProcess | None = None
+        self._thread: threading.Thread | None = None
+        self._restart_delay = restart_delay
+        self._max_restart_delay = max_restart_delay
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._spawn()
+        self._thread = threading.Thread(
+            target=self._supervise, name="projector-supervisor", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        process = self._process
+        if process is not None:
+            process.join(timeout)
+            if process.is_alive():
+                log.warning("projector did not stop in %.0f s: terminating it", timeout)
+                process.terminate()
+                process.join(timeout)
+            process.close()
+            self._process = None
+
+    def _spawn(self) -> None:
+        process = self._ctx.Process(
+            target=_child_main, args=(self.settings, self._stop_event), name="collector-projector"
+        )
+        process.start()
+        self._process = process
+        log.info("projector process started (pid %s)", process.pid)
+
+    def _supervise(self) -> None:
+        delay = self._restart_delay
+        while not self._stopping.is_set():
+            process = self._process
+            if process is None:
+                return
+            process.join(0.2)
+            if process.is_alive() or self._stopping.is_set():
+                continue
+            log.error(
+                "projector process %s exited with %s: restarting in %.1f s",
+                process.pid,
+                process.exitcode,
+                delay,
+            )
+            if self._stopping.wait(delay):
+                return
+            process.close()
+            self.restarts += 1
+            self._spawn()
+            delay = min(delay * 2, self._max_restart_delay)

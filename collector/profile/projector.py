@@ -1,0 +1,243 @@
+"""The projector: tails the lake of profile-enabled datasets into the profile store.
+
+Each step reads up to ``projector_batch_size`` whole lines (or whatever is available), applies
+them in one transaction, and stores the new offset of every segment it read (``checkpoints``)
+in that same transaction: after a crash the store holds exactly the messages before the
+checkpoint, so nothing is applied twice or skipped. When nothing is pending it sleeps
+``projector_poll_ms``; when lines keep coming it loops without sleeping, so small batches go
+through as soon as they are acknowledged.
+
+Only one projector writes a store: ``run_projector`` holds an exclusive lock on
+``profile.db.projector.lock`` (``collector replay`` takes the same lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from collector.profile.apply import Limits, apply_batch, save_counters
+from collector.profile.catalog import Catalog, DatasetInfo
+from collector.profile.graph import Key
+from collector.profile.messages import CorruptLine, Message, parse
+from collector.profile.store import connect_writer
+from collector.profile.tail import Chunk, LakeTail
+from collector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class StopEvent(Protocol):
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class ProjectorLocked(RuntimeError):
+    """Another projector (or a replay) holds the store."""
+
+
+class Projector:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db_path: Path | None = None,
+        only_datasets: Iterable[str] | None = None,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._only = frozenset(only_datasets) if only_datasets is not None else None
+        self.conn = connect_writer(db_path or settings.profile_db_path)
+        self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
+        offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
+        self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
+        self.erased: dict[Key, int] = {}
+        self._erasures_seen = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def step(self) -> int:
+        """Apply one batch; return the number of lines consumed (0: nothing pending)."""
+        datasets = self.catalog.datasets()
+        if self._only is not None:
+            datasets = {k: v for k, v in datasets.items() if k in self._only}
+        chunks = self.tail.read(datasets, self.settings.projector_batch_size)
+        if not chunks:
+            return 0
+        counters: Counter[str] = Counter()
+        messages = list(self._parse(chunks, datasets, counters))
+        with self._transaction():
+            self._refresh_erasures()
+            try:
+                with self._savepoint():
+                    self._apply(messages, counters)
+            except sqlite3.OperationalError:
+                raise
+            except Exception:  # a message the code cannot handle: apply one by one
+                log.exception("batch failed, applying its %d messages one by one", len(messages))
+                counters = Counter({"corrupt_lines": counters["corrupt_lines"]})
+                for message in messages:
+                    try:
+                        with self._savepoint():
+                            self._apply([message], counters)
+                    except sqlite3.OperationalError:
+                        raise
+                    except Exception:
+                        log.exception("skipping message %s", message.xaction_id)
+                        counters["failed_messages"] += 1
+            save_counters(self.conn, counters)
+            self._checkpoint(chunks)
+        self.tail.advance(chunks)
+        return max(1, sum(len(c.lines) for c in chunks))
+
+    def catch_up(self) -> int:
+        """Apply batches until nothing is pending; return the number of lines consumed."""
+        total = 0
+        while n := self.step():
+            total += n
+        return total
+
+    def _parse(
+        self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
+    ) -> Iterator[Message]:
+        for chunk in chunks:
+            info = datasets.get(chunk.dataset_id)
+            for end, line in chunk.lines:
+                if info is None:
+                    continue
+                try:
+                    yield parse(line, info)
+                except CorruptLine as exc:
+                    counters["corrupt_lines"] += 1
+                    log.warning(
+                        "skipping corrupt lake line %s ending at byte %d: %s",
+                        chunk.segment,
+                        end,
+                        exc,
+                    )
+
+    def _apply(self, messages: list[Message], counters: Counter[str]) -> None:
+        apply_batch(
+            self.conn,
+            messages,
+            limits=self.limits,
+            erased=self.erased,
+            counters=counters,
+            applied_at=self._now_iso(),
+        )
+
+    def _refresh_erasures(self) -> None:
+        rows = self.conn.execute(
+            "SELECT rowid, namespace, id, erased_ms FROM erasures WHERE rowid > ? ORDER BY rowid",
+            (self._erasures_seen,),
+        ).fetchall()
+        for rowid, ns, ident, erased_ms in rows:
+            self.erased[(ns, ident)] = erased_ms
+            self._erasures_seen = max(self._erasures_seen, rowid)
+
+    def _checkpoint(self, chunks: list[Chunk]) -> None:
+        now = self._now_iso()
+        self.conn.executemany(
+            "INSERT INTO checkpoints VALUES (?, ?, ?, ?) ON CONFLICT(segment) DO UPDATE SET"
+            " offset = excluded.offset, updated_at = excluded.updated_at",
+            [(c.segment, c.dataset_id, c.end, now) for c in chunks],
+        )
+
+    def _now_iso(self) -> str:
+        return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="milliseconds")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT batch")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO batch")
+            self.conn.execute("RELEASE batch")
+            raise
+        self.conn.execute("RELEASE batch")
+
+
+def project_once(settings: Settings, **kwargs: object) -> int:
+    """Project everything pending, then return (tests, ``collector replay``)."""
+    projector = Projector(settings, **kwargs)  # type: ignore[arg-type]
+    try:
+        return projector.catch_up()
+    finally:
+        projector.close()
+
+
+def projector_lock_path(settings: Settings) -> Path:
+    return settings.profile_db_path.with_name(settings.profile_db_path.name + ".projector.lock")
+
+
+@contextmanager
+def projector_lock(settings: Settings, *, wait: StopEvent | None = None) -> Iterator[None]:
+    """Hold the single-writer lock; without ``wait`` fail at once if it is taken."""
+    path = projector_lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if wait is None:
+                    raise ProjectorLocked(f"{path} is held by another projector") from None
+                if wait.wait(0.5):
+                    raise ProjectorLocked("stopped while waiting for the projector lock") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run_projector(settings: Settings, stop_event: StopEvent) -> None:
+    """Project until ``stop_event`` is set (the body of ``collector project`` and the process)."""
+    try:
+        with projector_lock(settings, wait=stop_event):
+            projector = Projector(settings)
+            log.info("projector started on %s", settings.profile_db_path)
+            try:
+                _loop(projector, settings, stop_event)
+            finally:
+                projector.close()
+    except ProjectorLocked:
+        return
+
+
+def _loop(projector: Projector, settings: Settings, stop_event: StopEvent) -> None:
+    poll = settings.projector_poll_ms / 1000
+    while not stop_event.is_set():
+        try:
+            consumed = projector.step()
+        except sqlite3.OperationalError as exc:  # busy or locked: try again shortly
+            log.warning("projector step failed, retrying: %s", exc)
+            stop_event.wait(max(poll, 0.1))
+            continue
+        if consumed == 0:
+            stop_event.wait(poll)

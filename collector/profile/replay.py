@@ -1,0 +1,104 @@
+"""``collector replay``: rebuild the profile store from the lake, then swap it in.
+
+The new store is built in a fresh file next to ``profile.db`` (erasures copied over first, so
+erased people stay erased), switched out of WAL mode, and renamed over ``profile.db`` in one
+``os.replace``. The old store is switched out of WAL mode first so that no stale ``-wal`` file
+can be paired with the new one. The projector lock is held throughout: stop
+``collector serve`` / ``collector project`` before replaying.
+
+With ``datasets`` the new store holds only those datasets; a projector started afterwards
+catches up with the other profile-enabled datasets from their beginning.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from collector.profile.apply import Limits
+from collector.profile.projector import Projector, projector_lock
+from collector.profile.store import connect_writer
+from collector.settings import Settings
+
+
+class ReplayError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    lines: int
+    erasures: int
+    path: Path
+
+
+def replay(
+    settings: Settings,
+    datasets: Iterable[str] | None = None,
+    *,
+    limits: Limits | None = None,
+    clock: Callable[[], float] = time.time,
+) -> ReplayResult:
+    target = settings.profile_db_path
+    fresh = target.with_name(f"{target.name}.replay-{os.getpid()}")
+    with projector_lock(settings):
+        _remove(fresh)
+        erasures = _copy_erasures(target, fresh)
+        projector = Projector(
+            settings, db_path=fresh, only_datasets=datasets, limits=limits, clock=clock
+        )
+        try:
+            lines = projector.catch_up()
+        finally:
+            projector.close()
+        _leave_wal(fresh)
+        if target.exists():
+            _leave_wal(target)
+        os.replace(fresh, target)
+        _remove(fresh)
+        connect_writer(target).close()  # back to WAL
+    return ReplayResult(lines, erasures, target)
+
+
+def _copy_erasures(source: Path, fresh: Path) -> int:
+    conn = connect_writer(fresh)
+    try:
+        if not source.exists():
+            return 0
+        conn.execute("ATTACH DATABASE ? AS old", (str(source),))
+        has = conn.execute(
+            "SELECT 1 FROM old.sqlite_master WHERE type = 'table' AND name = 'erasures'"
+        ).fetchone()
+        copied = 0
+        if has:
+            copied = conn.execute(
+                "INSERT INTO erasures (namespace, id, profile_id, erased_ms)"
+                " SELECT namespace, id, profile_id, erased_ms FROM old.erasures ORDER BY rowid"
+            ).rowcount
+        conn.execute("DETACH DATABASE old")
+        return copied
+    finally:
+        conn.close()
+
+
+def _leave_wal(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        raise ReplayError(f"{path} is in use ({exc}); stop the collector and retry") from None
+    finally:
+        conn.close()
+    if str(mode).lower() != "delete":
+        raise ReplayError(f"{path} is in use; stop the collector and retry")
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
