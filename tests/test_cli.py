@@ -147,3 +147,19 @@ def test_every_command_and_setting_is_documented() -> None:
         assert f"collector {path[0]}" in readme, f"README does not mention `collector {path[0]}`"
     for variable in Settings.variables():
         assert variable in readme, f"README does not document {variable}"
+
+
+def test_serve_refuses_to_start_on_a_bad_schema(tmp_path: Path) -> None:
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "broken.schema.json").write_text(
+        '{"$id": "https://example.com/broken", "type": "object",'
+        ' "properties": {"a": {"$ref": "https://example.com/nowhere"}}}'
+    )
+    result = CliRunner().invoke(
+        main, ["serve", "--data-dir", str(tmp_path / "data"), "--port", "1"],
+        env={"COLLECTOR_SCHEMAS_DIR": str(schemas)},
+    )
+    assert result.exit_code != 0
+    assert "refusing to start" in result.output
+    assert "broken.schema.json" in result.output
