@@ -19,9 +19,11 @@ from collector.guard import Guard
 from collector.http import json_response, problem_response
 from collector.lake import Lake
 from collector.pipeline import Pipeline
+from collector.ratelimit import RateLimits
 from collector.schemas.registry import SchemaRegistry
 from collector.seed import ensure_demo
 from collector.settings import Settings
+from collector.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,18 @@ def create_app(settings: Settings) -> Starlette:
         app.state.control = control
         app.state.lake = lake
         app.state.lake_counts = monitoring.LakeCounts(settings.lake_dir)
+        tokens = TokenStore(settings.control_db_path)
+        limits = RateLimits(settings.rate_limit_storage)
+        guard = Guard(settings, tokens=tokens, limits=limits)
         app.state.pipeline = Pipeline(
-            settings, control=control, registry=registry, lake=lake, guard=Guard()
+            settings, control=control, registry=registry, lake=lake, guard=guard
         )
         try:
             yield
         finally:
             lake.close()
+            limits.close()
+            tokens.close()
             control.close()
 
     return Starlette(

@@ -62,3 +62,21 @@ def apply(db: Database) -> list[str]:
     pending = [m.name for m in control.pending(db)]
     control.apply(db)
     return pending
+
+
+@control(name="0002_inlet_tokens")
+def _inlet_tokens(db: Database) -> None:
+    # Bearer tokens of authenticated inlets (collector/tokens.py): only a SHA-256 is stored.
+    db.execute(
+        """
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            inlet_id TEXT NOT NULL REFERENCES inlets(id),
+            name TEXT NOT NULL DEFAULT '',
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX tokens_inlet ON tokens(inlet_id)")

@@ -1,0 +1,146 @@
+"""Rate limits, counted by the ``limits`` library (sliding-window-counter strategy).
+
+Storage is ``memory://`` by default (one process); ``redis://host:port`` shares the budgets
+across worker processes and machines. A sliding window counter costs two counters per
+limit and O(1) work per hit whatever the limit (a moving window keeps one entry per unit
+of budget, which a raised benchmark limit turns into megabytes of list shifting).
+
+When the shared storage fails, requests are let through (fail open) and a warning is logged:
+losing the limiter must not lose data. After a failure the storage is left alone for a second
+so that an unreachable Redis does not add a connection attempt to every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from collector.errors import RateLimited
+
+log = logging.getLogger(__name__)
+
+_PAUSE_AFTER_FAILURE = 1.0
+_WARN_EVERY = 10.0
+# Connection and read timeouts for a shared Redis storage, in seconds.
+_REDIS_TIMEOUT = 0.25
+_UNITS = {"requests": "requests", "messages": "messages", "sync": "synchronous validations"}
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """``amount`` units per ``per`` ("second" or "minute"), counted under ``name``."""
+
+    name: str
+    amount: int
+    per: str = "second"
+
+
+class RateLimits:
+    """Counts hits against quotas; raises ``RateLimited`` (429) with its headers when over."""
+
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        *,
+        storage: Storage | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.storage = storage if storage is not None else _open_storage(storage_uri)
+        self._limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self._items: dict[Quota, RateLimitItem] = {}
+        self._clock = clock
+        self._monotonic = monotonic
+        self._failures = _failure_types(self.storage)
+        self._paused_until = float("-inf")
+        self._warned_at = float("-inf")
+
+    def acquire(
+        self, quota: Quota, *identity: str, cost: int = 1, report: bool = False
+    ) -> dict[str, str]:
+        """Consume ``cost`` units of ``quota`` for ``identity``.
+
+        Returns the ``RateLimit-*`` headers when ``report`` is set (one more storage read),
+        else nothing. A cost larger than the whole quota is charged as the whole quota, so a
+        big batch passes through an idle window instead of being refused forever.
+        """
+        if quota.amount <= 0 or self._monotonic() < self._paused_until:
+            return {}
+        item = self._items.get(quota)
+        if item is None:
+            item = self._items[quota] = _item(quota)
+        try:
+            if not self._limiter.hit(item, *identity, cost=min(cost, quota.amount)):
+                raise _refusal(quota, self._headers(item, identity, refused=True))
+            return self._headers(item, identity, refused=False) if report else {}
+        except self._failures as exc:
+            self._storage_failed(exc)
+            return {}
+
+    def _headers(
+        self, item: RateLimitItem, identity: tuple[str, ...], *, refused: bool
+    ) -> dict[str, str]:
+        stats = self._limiter.get_window_stats(item, *identity)
+        reset = max(0, math.ceil(stats.reset_time - self._clock()))
+        headers = {
+            "ratelimit-limit": str(item.amount),
+            "ratelimit-remaining": str(0 if refused else stats.remaining),
+            "ratelimit-reset": str(max(1, reset) if refused else reset),
+        }
+        if refused:
+            headers["retry-after"] = headers["ratelimit-reset"]
+        return headers
+
+    def _storage_failed(self, exc: BaseException) -> None:
+        now = self._monotonic()
+        self._paused_until = now + _PAUSE_AFTER_FAILURE
+        if now - self._warned_at >= _WARN_EVERY:
+            self._warned_at = now
+            log.warning("rate limit storage failed, letting requests through: %s", exc)
+
+    def close(self) -> None:
+        """Stop the memory storage's expiry timer; close a Redis connection pool."""
+        timer = getattr(self.storage, "timer", None)
+        if timer is not None:
+            timer.cancel()
+        client: Any = getattr(self.storage, "storage", None)
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
+
+def _refusal(quota: Quota, headers: dict[str, str]) -> RateLimited:
+    unit = _UNITS.get(quota.name, "requests from this client")
+    return RateLimited(
+        f"Too many {unit}: the limit is {quota.amount} per {quota.per}; "
+        f"retry after {headers['retry-after']} s",
+        headers=headers,
+    )
+
+
+def _item(quota: Quota) -> RateLimitItem:
+    kind = RateLimitItemPerMinute if quota.per == "minute" else RateLimitItemPerSecond
+    return kind(quota.amount, namespace=f"xdmc-{quota.name}")
+
+
+def _open_storage(uri: str) -> Storage:
+    options: dict[str, float | str | bool] = {"wrap_exceptions": True}
+    if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
+        options |= {"socket_timeout": _REDIS_TIMEOUT, "socket_connect_timeout": _REDIS_TIMEOUT}
+    storage = storage_from_string(uri, **options)
+    if not isinstance(storage, Storage):
+        raise ValueError(f"rate limit storage {uri!r} is asynchronous; use a synchronous scheme")
+    return storage
+
+
+def _failure_types(storage: Storage) -> tuple[type[BaseException], ...]:
+    base = storage.base_exceptions
+    return (StorageError, *(base if isinstance(base, tuple) else (base,)))
