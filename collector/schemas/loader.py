@@ -67,17 +67,24 @@ def read_schema_files(schemas_dir: Path, exclude: Collection[str] = ()) -> list[
     files: list[SchemaFile] = []
     seen: dict[str, Path] = {}
     for path in sorted(schemas_dir.rglob(f"*{SCHEMA_SUFFIX}")):
-        if any(path.relative_to(schemas_dir).match(pattern) for pattern in exclude):
+        relative = path.relative_to(schemas_dir)
+        if any(relative.match(pattern) for pattern in exclude):
             continue
-        document = _parse(path)
-        schema_id = _schema_id(path, document)
-        if schema_id in seen:
-            raise SchemaLoadError(path, f"duplicate $id {schema_id} (also in {seen[schema_id]})")
-        seen[schema_id] = path
-        _check_against_meta_schema(path, document)
-        kind = _kind(path.relative_to(schemas_dir), document)
-        files.append(SchemaFile(path=path, id=schema_id, document=document, kind=kind))
+        file = schema_file(path, _parse(path), relative)
+        if file.id in seen:
+            raise SchemaLoadError(path, f"duplicate $id {file.id} (also in {seen[file.id]})")
+        seen[file.id] = path
+        files.append(file)
     return files
+
+
+def schema_file(path: Path, document: Any, relative: Path) -> SchemaFile:
+    """Check one parsed schema document; ``relative`` (its path in the tree) hints its kind."""
+    if not isinstance(document, dict):
+        raise SchemaLoadError(path, "a schema must be a JSON object")
+    schema_id = _schema_id(path, document)
+    _check_against_meta_schema(path, document)
+    return SchemaFile(path=path, id=schema_id, document=document, kind=_kind(relative, document))
 
 
 def build_resources(files: Sequence[SchemaFile]) -> referencing.Registry[Any]:
@@ -98,14 +105,11 @@ def build_resources(files: Sequence[SchemaFile]) -> referencing.Registry[Any]:
     return registry
 
 
-def _parse(path: Path) -> dict[str, Any]:
+def _parse(path: Path) -> Any:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SchemaLoadError(path, f"invalid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise SchemaLoadError(path, "a schema must be a JSON object")
-    return document
 
 
 def _schema_id(path: Path, document: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from collector.schemas.validators import (
     ReferenceValidator,
     Validator,
 )
-from collector.schemas.violations import report
+from collector.schemas.violations import MAX_CAUSES, report
 
 __all__ = ["SchemaLoadError", "SchemaRegistry", "UnknownSchemaError"]
 
@@ -154,12 +154,17 @@ class SchemaRegistry:
     def is_valid(self, schema_id: str, entity: Any) -> bool:
         return self._entry(schema_id).is_valid(entity)
 
-    def validate(self, schema_id: str, entity: Any) -> list[dict[str, Any]]:
-        """``[]`` when ``entity`` is valid, else the contract's ``_streamingValidation`` list."""
+    def validate(
+        self, schema_id: str, entity: Any, limit: int = MAX_CAUSES
+    ) -> list[dict[str, Any]]:
+        """``[]`` when ``entity`` is valid, else the contract's ``_streamingValidation`` list.
+
+        ``limit`` caps the causes listed (the contract's five; the count is always complete).
+        """
         entry = self._entries.get(schema_id) or self._entry(schema_id)
         if entry.is_valid(entity):
             return []
-        return report(entry.validator.violations(entity)) or [dict(_UNEXPLAINED)]
+        return report(entry.validator.violations(entity), limit) or [dict(_UNEXPLAINED)]
 
     def _entry(self, schema_id: str) -> _Entry:
         entry = self._entries.get(self._aliases.get(schema_id, schema_id))

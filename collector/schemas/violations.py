@@ -56,7 +56,7 @@ class Violation:
     fallback: str = ""  # the engine's own message, for keywords worded nowhere below
 
 
-def report(violations: Iterable[Violation]) -> list[dict[str, Any]]:
+def report(violations: Iterable[Violation], limit: int = MAX_CAUSES) -> list[dict[str, Any]]:
     """The ``_streamingValidation`` list for a message: ``[]`` when there is nothing to say."""
     entries = sorted(
         {_entry_key(e): e for v in violations for e in everit_entries(v)}.values(),
@@ -70,7 +70,7 @@ def report(violations: Iterable[Violation]) -> list[dict[str, Any]]:
         {
             "schemaLocation": "#",
             "pointerToViolation": "#",
-            "causingExceptions": entries[:MAX_CAUSES],
+            "causingExceptions": entries[:limit],
             "message": f"{len(entries)} schema violations found",
         }
     ]
