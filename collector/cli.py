@@ -16,6 +16,7 @@ import click
 import orjson
 
 from collector.controlplane import ControlPlane, ControlPlaneError
+from collector.guard_cli import chosen_limits, inlet_limits, limit_options, tokens
 from collector.settings import Settings, to_env
 
 
@@ -225,6 +226,7 @@ def inlets() -> None:
 @click.option("--dataset", "dataset_id", default=None, help="Default dataset id.")
 @click.option("--auth/--no-auth", default=False, help="Require a bearer token.")
 @click.option("--origin", "origins", multiple=True, help="Allowed browser origin (repeatable).")
+@limit_options
 @_data_dir
 @_json
 def inlets_create(
@@ -237,6 +239,7 @@ def inlets_create(
     origins: tuple[str, ...],
     data_dir: Path | None,
     as_json: bool,
+    **limits: Any,
 ) -> None:
     """Create an inlet and print its URL."""
     with _control(data_dir) as control:
@@ -249,6 +252,8 @@ def inlets_create(
             allowed_origins=origins,
             default_dataset_id=dataset_id,
         )
+        if chosen := chosen_limits(limits):
+            inlet = control.set_inlet_limits(inlet.id, chosen)
     row = inlet.to_dict() | {"url": _inlet_url(inlet.id, data_dir)}
     _emit(row, as_json, [])
 
@@ -279,3 +284,7 @@ def inlets_show(inlet_id: str, data_dir: Path | None, as_json: bool) -> None:
 
 def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
     return f"{_settings(data_dir).public_url}/collection/{inlet_id}"
+
+
+main.add_command(tokens)
+inlets.add_command(inlet_limits)

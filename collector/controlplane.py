@@ -26,6 +26,13 @@ from collector import migrations
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
 ORG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}@AdobeOrg$")
+# Per-inlet rate limits (NULL: the setting's default; 0: no limit); see collector/guard.py.
+LIMIT_COLUMNS = (
+    "requests_per_second",
+    "messages_per_second",
+    "sync_per_minute",
+    "per_ip_per_second",
+)
 
 
 class ControlPlaneError(ValueError):
@@ -255,6 +262,26 @@ class ControlPlane:
                 ],
             )
         self._reload()
+        return inlet
+
+    def set_inlet_limits(self, inlet_id: str, limits: dict[str, int | None]) -> Inlet:
+        """Change an inlet's rate limits (``LIMIT_COLUMNS``); None returns one to the default."""
+        unknown = set(limits) - set(LIMIT_COLUMNS)
+        if unknown:
+            raise ControlPlaneError(f"unknown limits {sorted(unknown)}; known: {LIMIT_COLUMNS}")
+        if any(value is not None and value < 0 for value in limits.values()):
+            raise ControlPlaneError("a limit is a count >= 0 (0: no limit)")
+        if self.inlet(inlet_id) is None:
+            raise ControlPlaneError(f"no inlet {inlet_id}")
+        if limits:
+            assignments = ", ".join(f"{column} = ?" for column in limits)
+            with self.db.atomic():
+                self.db.execute(
+                    f"UPDATE inlets SET {assignments} WHERE id = ?", [*limits.values(), inlet_id]
+                )
+            self._reload()
+        inlet = self.inlet(inlet_id)
+        assert inlet is not None
         return inlet
 
     def _require_org(self, org_id: str) -> None:
