@@ -1,0 +1,1 @@
+"""Benchmarks: load generators whose results are recorded in BENCHMARKS.md."""
