@@ -1,0 +1,2 @@
+// A fixed value of any JSON type.
+M["dataElements/constant"] = s => s.value;
