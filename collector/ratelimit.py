@@ -52,14 +52,14 @@ class RateLimits:
         storage_uri: str = "memory://",
         *,
         storage: Storage | None = None,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.storage = storage if storage is not None else _open_storage(storage_uri)
         self._limiter = SlidingWindowCounterRateLimiter(self.storage)
         self._items: dict[Quota, RateLimitItem] = {}
-        self._clock = clock
-        self._monotonic = monotonic
+        self._clock = clock or time.time
+        self._monotonic = monotonic or time.monotonic
         self._failures = _failure_types(self.storage)
         self._paused_until = float("-inf")
         self._warned_at = float("-inf")
