@@ -5,6 +5,7 @@
 var M = {};
 var CT = "application/vnd.adobe.xed-full+json;version=1";
 var LIMIT = 60000; // bytes per request body: under the 64 KB keepalive and sendBeacon budget
+var CONSENT = ["in", "out", "pending"];
 
 // "identityMap.Email[0].id" -> ["identityMap", "Email", 0, "id"]
 function keys(p) {
@@ -64,19 +65,20 @@ function run(win, C) {
     qKey = "xdm_q:" + X.inletId, maxQ = X.maxQueue || 100, batch = X.batchSize || 20,
     subs = {}, dbg = !!X.debug, fly = [], until = 0, tries = 0, net = 0, timer = 0, dev, kept,
     st = {sent: 0, dropped: 0, retries: 0},
-    q = store(qKey), ids = store("xdm_ids"), cv = store("xdm_consent") || X.defaultConsent || "in",
+    q = store(qKey), ids = store("xdm_ids"),
+    cv = [store("xdm_consent"), X.defaultConsent, "in"].find(c => CONSENT.includes(c)),
     t = {win, doc, nav, on, emit, listen, val, cookie, store, consent, identity, deviceId, send, warn,
       param: n => new win.URLSearchParams(win.location.search).get(n)},
     api = {track: (name, detail) => emit("track", {name, detail}), setConsent: consent,
-      setIdentity: identity, flush, getDeviceId: deviceId, on, debug: v => { dbg = v !== false },
+      setIdentity: identity, flush, getDeviceId: deviceId, on, debug: v => { dbg = v === undefined || !!v },
       stats: () => Object.assign({queued: q.length + fly.length}, st)};
 
   q = Array.isArray(q) ? q.filter(x => x && x.body && x.body.xdmEntity && x.body.xdmEntity.identityMap) : [];
   ids && typeof ids == "object" || (ids = {});
   for (var k in api) api[k] = guard(api[k]);
-  (C.rules || []).forEach(r => (r.events || []).forEach(e => {
+  (C.rules || []).forEach(guard(r => r.events.forEach(e => {
     guard(M[e.type])(e.settings || {}, guard(d => fire(r, e, d)), t);
-  }));
+  })));
   listen(win, "pagehide", hide);
   listen(doc, "visibilitychange", () => doc.visibilityState == "hidden" && hide());
   listen(win, "online", () => {
@@ -84,7 +86,7 @@ function run(win, C) {
     flush();
   });
   win._xdmTag = api;
-  (old && old.q || []).forEach(c => api[c[0]] && api[c[0]].apply(api, c[1]));
+  Array.from(old && old.q || []).forEach(guard(c => api[c[0]].apply(api, c[1])));
   emit("loaded");
   flush();
   return api;
@@ -179,7 +181,7 @@ function run(win, C) {
 
   function consent(v) {
     if (v === undefined) return cv;
-    if (!["in", "out", "pending"].includes(v)) return warn("unknown consent", v);
+    if (!CONSENT.includes(v)) return warn("unknown consent", v);
     cv = v;
     store("xdm_consent", v);
     emit("consent", v);

@@ -46,7 +46,14 @@ test("out clears the queue and sends nothing, on this page and the next", async 
   assert.equal(next.win.document.cookie, "");
 });
 
-test("an unknown consent value is ignored", async () => {
+test("an unknown consent value is ignored, also when stored", async () => {
+  const storage = fakeStorage({map: new Map([["xdm_consent", '"maybe"']])});
+  const junk = setup({defaultConsent: "pending"}, {storage});
+  junk.api.track("go", 1);
+  await junk.win.advance(60000);
+  assert.equal(junk.win.requests.length, 0); // the configured default, pending, applies
+  assert.equal(plain(junk.api.stats()).queued, 1);
+
   const {win, api} = setup({defaultConsent: "pending"});
   api.setConsent("maybe");
   api.setConsent();

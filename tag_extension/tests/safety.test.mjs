@@ -97,6 +97,8 @@ test("debug(true) reports swallowed errors on the console; silent otherwise", ()
   assert.match(win.warnings[0], /^\[xdm-tag\] TypeError/);
   api.debug(false);
   api.track("x");
+  api.debug(0);
+  api.track("x");
   assert.equal(win.warnings.length, 1);
 });
 
@@ -172,6 +174,13 @@ test("broken configuration never throws", async () => {
     const win = fakeWindow();
     assert.doesNotThrow(() => start(win, cfg));
   }
+  // one broken rule or queued snippet call does not stop the others
+  const fired = [];
+  const mixed = config({}, {rules: [null, {name: "no events"}, {name: "ok", events: [{type: "events/directCall", settings: {name: "go"}}]}]});
+  const page = fakeWindow();
+  page._xdmTag = {q: [null, ["nope", []], ["on", ["rule", ev => fired.push(ev.rule)]], ["track", ["go"]]]};
+  assert.doesNotThrow(() => start(page, mixed));
+  assert.deepEqual(fired, ["ok"]);
   assert.doesNotThrow(() => start({}, config()));
   // a throwing rule module does not stop the other rules or actions
   const cfg = config({}, {rules: [

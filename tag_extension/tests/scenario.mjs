@@ -1,6 +1,6 @@
 // Runs a whole library (e.g. the minified one the publisher serves) built from
 // examples/all-types.json through one page visit, and reports what it sent.
-//   node tag_extension/tests/scenario.mjs library.js   prints {messages, warnings} as JSON
+//   node tag_extension/tests/scenario.mjs library.js   prints {urls, messages, warnings} as JSON
 import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {runLibrary} from "../build.mjs";
@@ -27,7 +27,11 @@ export async function scenario(code) {
   win.document.readyState = "complete";
   win.dispatchEvent({type: "load"});
   await win.advance(31000);
-  return {messages: win.requests.flatMap(r => r.messages), warnings: win.warnings};
+  return {
+    urls: [...new Set(win.requests.map(r => r.url))],
+    messages: win.requests.flatMap(r => r.messages),
+    warnings: win.warnings,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -145,6 +145,8 @@ def test_the_minified_library_runs_a_page_visit(tmp_path: Path) -> None:
     ).stdout
     result = json.loads(out)
     assert result["warnings"] == []
+    inlet = EXAMPLE["extension"]["inletId"]
+    assert result["urls"] == [f"http://127.0.0.1:8000/collection/batch/{inlet}"]
     kinds = [m["body"]["xdmEntity"].get("eventType", "profile") for m in result["messages"]]
     assert kinds == [
         "web.webpagedetails.pageViews",
