@@ -141,8 +141,8 @@ def _dedupe(
     record_xids = list({m.xaction_id for m in messages if m.kind == "record"})
     seen_events = _existing(
         conn,
-        "SELECT dataset_id, event_id FROM experience_events WHERE (dataset_id, event_id)"
-        " IN (VALUES {})",
+        "WITH k(d, e) AS (VALUES {}) SELECT x.dataset_id, x.event_id FROM k"
+        " JOIN experience_events x ON x.dataset_id = k.d AND x.event_id = k.e",
         event_keys,
         2,
     )

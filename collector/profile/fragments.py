@@ -34,7 +34,7 @@ def move(conn: sqlite3.Connection, old: str, new: str) -> bool:
         if mine is not None:
             tree = merge.merge(mine[0], tree)
             modified = max(modified, mine[1])
-        upserts.append((new, ds, orjson.dumps(tree), modified))
+        upserts.append((new, ds, orjson.dumps(tree, option=orjson.OPT_SORT_KEYS), modified))
     _upsert(conn, upserts)
     return True
 
@@ -50,7 +50,7 @@ def apply(
         if mine is not None:
             tree = merge.merge(mine[0], tree)
             modified = max(modified, mine[1])
-        upserts.append((pid, ds, orjson.dumps(tree), modified))
+        upserts.append((pid, ds, orjson.dumps(tree, option=orjson.OPT_SORT_KEYS), modified))
     _upsert(conn, upserts)
 
 
@@ -70,7 +70,12 @@ def refresh_entities(conn: sqlite3.Connection, pids: Iterable[str]) -> None:
         conn.executemany(
             "UPDATE profiles SET entity = ? WHERE id = ?",
             [
-                (orjson.dumps(merge.strip(merge.merge_all(t))).decode(), pid)
+                (
+                    orjson.dumps(
+                        merge.strip(merge.merge_all(t)), option=orjson.OPT_SORT_KEYS
+                    ).decode(),
+                    pid,
+                )
                 for pid, t in trees.items()
             ],
         )
@@ -85,8 +90,9 @@ def _load(
         values = ",".join("(?,?)" for _ in chunk)
         params = [part for key in chunk for part in key]
         for pid, ds, tree, modified in conn.execute(
-            "SELECT profile_id, dataset_id, tree, modified_ms FROM profile_fragments"
-            f" WHERE (profile_id, dataset_id) IN (VALUES {values})",
+            f"WITH k(p, d) AS (VALUES {values}) SELECT f.profile_id, f.dataset_id, f.tree,"
+            " f.modified_ms FROM k JOIN profile_fragments f"
+            " ON f.profile_id = k.p AND f.dataset_id = k.d",
             params,
         ):
             found[(pid, ds)] = (orjson.loads(tree), modified)

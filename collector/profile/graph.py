@@ -43,7 +43,7 @@ class _Profile:
     identity_count: int
     created_ms: int
     modified_ms: int
-    in_db: bool
+    in_db: bool  # rows in the database may carry this profile id
     changed: bool = False
     members: set[Key] = field(default_factory=set)
 
@@ -72,8 +72,9 @@ class Graph:
             values = ",".join("(?,?)" for _ in chunk)
             params = [part for key in chunk for part in key]
             rows = self.conn.execute(
-                "SELECT namespace, id, profile_id, code, is_primary, authenticated_state,"
-                f" first_seen_ms FROM identities WHERE (namespace, id) IN (VALUES {values})",
+                f"WITH k(ns, id) AS (VALUES {values}) SELECT i.namespace, i.id, i.profile_id,"
+                " i.code, i.is_primary, i.authenticated_state, i.first_seen_ms"
+                " FROM k JOIN identities i ON i.namespace = k.ns AND i.id = k.id",
                 params,
             )
             for ns, ident, pid, code, primary, state, first in rows:
@@ -179,6 +180,7 @@ class Graph:
         target = self.profiles.get(new)
         if target is None:
             target = self.profiles[new] = _Profile(0, gone.created_ms, gone.modified_ms, False)
+        target.in_db = target.in_db or gone.in_db  # rows of ``old`` are renamed to ``new``
         target.identity_count += gone.identity_count
         target.created_ms = min(target.created_ms, gone.created_ms)
         target.modified_ms = max(target.modified_ms, gone.modified_ms, message.received_ms)

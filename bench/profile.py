@@ -1,0 +1,150 @@
+"""Profile projection throughput: lake lines -> profile.db, events per second.
+
+Run: ``.venv/bin/python -m bench.profile`` (``--quick`` for a smoke run). Two scenarios, each in
+a fresh temporary data directory with lake segments written the way the lake writer lays them
+out (``bench.messages.page_view`` events, about 1.3 KB of XDM each):
+
+- 10k profiles: events spread at random over 10,000 visitors (ECID; one in twenty events also
+  carries the visitor's e-mail, so graphs get linked);
+- 1M profiles: the store is first seeded with 1,000,000 visitors (one event each, measured as
+  "seed"), then events land on visitors drawn at random from the million.
+
+Throughput is lines consumed / wall time of ``Projector.catch_up`` (SQLite WAL,
+synchronous=NORMAL, batches of ``projector_batch_size``); generation is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench.messages import page_view
+from collector.profile.projector import Projector
+from collector.settings import Settings
+
+DATASET = "e" * 24
+SCHEMA = "https://ns.adobe.com/xdm/context/experienceevent"
+START_MS = 1_795_000_000_000
+_SEGMENT_LINES = 200_000
+
+
+def _control(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(settings.control_db_path)
+    conn.execute(
+        "CREATE TABLE datasets (id TEXT PRIMARY KEY, org_id TEXT, name TEXT, schema_id TEXT,"
+        " profile_enabled INTEGER, identity_enabled INTEGER, created_at TEXT)"
+    )
+    conn.execute(
+        "INSERT INTO datasets VALUES (?, 'BENCH@AdobeOrg', 'web', ?, 1, 1, '2026-01-01')",
+        (DATASET, SCHEMA),
+    )
+    conn.commit()
+    conn.close()
+
+
+def _write(settings: Settings, visitors: list[int], first: int, *, linked: bool) -> None:
+    """One lake line per entry of ``visitors`` (a visitor number), in segments of 200k lines."""
+    template = page_view("x")
+    for start in range(0, len(visitors), _SEGMENT_LINES):
+        received = START_MS + first + start
+        when = datetime.fromtimestamp(received / 1000, UTC)
+        directory = settings.lake_dir / DATASET / f"date={when:%Y-%m-%d}" / f"hour={when:%H}"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"part-{received:013d}-bench.jsonl"
+        with path.open("wb") as f:
+            for n, visitor in enumerate(visitors[start : start + _SEGMENT_LINES], first + start):
+                entity = dict(template)
+                entity["_id"] = f"evt-{n}"
+                entity["timestamp"] = f"2026-11-22T10:{(n // 60000) % 60:02d}:00.000Z"
+                identity_map = {
+                    "ECID": [
+                        {
+                            "id": f"{visitor:038d}",
+                            "primary": True,
+                            "authenticatedState": "ambiguous",
+                        }
+                    ]
+                }
+                if linked and n % 20 == 0:
+                    identity_map["Email"] = [{"id": f"visitor{visitor}@example.com"}]
+                entity["identityMap"] = identity_map
+                line = {
+                    "xactionId": f"{START_MS + n}:1:{n}",
+                    "receivedTimeMs": START_MS + n,
+                    "inletId": "f" * 64,
+                    "datasetId": DATASET,
+                    "schemaId": SCHEMA,
+                    "orgId": "BENCH@AdobeOrg",
+                    "authenticatedRequest": False,
+                    "header": {"datasetId": DATASET},
+                    "entity": entity,
+                    "client": {"ip": "203.0.113.0", "userAgent": None, "browser": "Chrome"},
+                }
+                f.write(orjson.dumps(line) + b"\n")
+
+
+def _project(settings: Settings) -> tuple[int, float]:
+    projector = Projector(settings)
+    try:
+        began = time.perf_counter()
+        lines = projector.catch_up()
+        return lines, time.perf_counter() - began
+    finally:
+        projector.close()
+
+
+def _report(name: str, lines: int, seconds: float, target: int | None) -> None:
+    rate = lines / seconds if seconds else 0.0
+    verdict = ""
+    if target is not None:
+        verdict = f" (target {target:,}: {'met' if rate >= target else 'MISSED'})"
+    print(f"{name:<34} {lines:>9,} events in {seconds:6.1f} s = {rate:>9,.0f} events/s{verdict}")
+
+
+def small(root: Path, profiles: int, events: int, rng: random.Random) -> float:
+    settings = Settings(data_dir=root / "small", schemas_dir=root / "none")
+    _control(settings)
+    _write(settings, [rng.randrange(profiles) for _ in range(events)], 0, linked=True)
+    lines, seconds = _project(settings)
+    _report(f"{profiles:,} profiles", lines, seconds, 50_000)
+    return lines / seconds
+
+
+def large(root: Path, profiles: int, events: int, rng: random.Random) -> float:
+    settings = Settings(data_dir=root / "large", schemas_dir=root / "none")
+    _control(settings)
+    _write(settings, list(range(profiles)), 0, linked=False)
+    lines, seconds = _project(settings)
+    _report(f"seed: {profiles:,} new profiles", lines, seconds, None)
+    _write(settings, [rng.randrange(profiles) for _ in range(events)], profiles, linked=True)
+    lines, seconds = _project(settings)
+    _report(f"{profiles:,} profiles", lines, seconds, 20_000)
+    return lines / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        root = Path(tmp)
+        if args.quick:
+            small(root, 1_000, 20_000, rng)
+            large(root, 50_000, 20_000, rng)
+        else:
+            small(root, 10_000, 300_000, rng)
+            large(root, 1_000_000, 300_000, rng)
+
+
+if __name__ == "__main__":
+    main()
