@@ -49,17 +49,24 @@ class CompiledValidator:
         self._schema = schema
         compiled_resources = resources[0] if resources else None
         self._resources = resources[1] if resources else None
+        self._reference: ReferenceValidator | None = None
         self._validator = jsonschema_rs.validator_for(
             schema, validate_formats=True, registry=compiled_resources, offline=True
         )
         self.is_valid: Callable[[Any], bool] = self._validator.is_valid
 
     def violations(self, entity: Any) -> list[Violation]:
+        if _has_empty_key(entity):
+            # jsonschema_rs leaves empty-string keys out of its instance paths, so the
+            # pointers would be wrong; such documents are rare: ask the reference engine.
+            if self._reference is None:
+                self._reference = ReferenceValidator(self._schema, self._resources)
+            return self._reference.violations(entity)
         found = []
         for error in self._validator.iter_errors(entity):
             path: list[str | int] = list(error.evaluation_path)
             keyword = error.kind.name
-            instance = error.instance
+            instance = _at(entity, error.instance_path)  # error.instance has its keys sorted
             if "propertyNames" in path:
                 path = path[: path.index("propertyNames") + 1]
                 keyword = "propertyNames"
@@ -138,6 +145,21 @@ class ReferenceValidator:
                 )
             )
         return found
+
+
+def _at(document: Any, path: Sequence[str | int]) -> Any:
+    # jsonschema_rs reports a key that looks like a number ("0") as an index.
+    for step in path:
+        document = document[str(step) if isinstance(document, dict) else int(step)]
+    return document
+
+
+def _has_empty_key(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "" in node or any(_has_empty_key(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_empty_key(v) for v in node)
+    return False
 
 
 def _without_refs(path: Sequence[str | int]) -> tuple[str | int, ...]:

@@ -130,3 +130,11 @@ def test_engines_word_invalid_examples_identically(
 ) -> None:
     entity = {"_id": 1, "a": None, "device": {"screenWidth": "x", "colorDepth": -1}, "web": []}
     assert compiled.validate(WEB, entity) == reference.validate(WEB, entity)
+
+
+def test_empty_and_numeric_keys_point_right(registry: SchemaRegistry) -> None:
+    """jsonschema_rs drops "" and turns "0" into 0 in its paths; the reports do not."""
+    entity = {**BASE, "identityMap": {"": [{"id": ""}], "0": [{"id": ""}]}}
+    (report,) = registry.validate(WEB, entity)
+    pointers = sorted(c["pointerToViolation"] for c in report["causingExceptions"])
+    assert pointers == ["#/identityMap", "#/identityMap//0/id", "#/identityMap/0/0/id"]
