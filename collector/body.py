@@ -21,6 +21,8 @@ from collector.settings import Settings
 
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _TO_ANGLE = bytes.maketrans(b"[{]}", b"<<>>")
+# The rest of an oversized or late body is not read: the connection is closed after the answer.
+_CLOSE = {"connection": "close"}
 
 
 async def read_json(request: Request, settings: Settings) -> Any:
@@ -48,7 +50,9 @@ async def _read(request: Request, settings: Settings) -> bytes:
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+                raise PayloadTooLarge(
+                    f"Request body is larger than {limit} bytes", headers=dict(_CLOSE)
+                )
         except ValueError:
             raise UnknownXdmFormat() from None
     chunks: list[bytes] = []
@@ -58,10 +62,14 @@ async def _read(request: Request, settings: Settings) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+                    raise PayloadTooLarge(
+                        f"Request body is larger than {limit} bytes", headers=dict(_CLOSE)
+                    )
                 chunks.append(chunk)
     except TimeoutError:
-        raise RequestTimeout("Request body was not received in time") from None
+        raise RequestTimeout(
+            "Request body was not received in time", headers=dict(_CLOSE)
+        ) from None
     except ClientDisconnect:
         raise UnknownXdmFormat() from None
     return b"".join(chunks)

@@ -107,7 +107,7 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
         loop="uvloop",
-        http="httptools",
+        http="collector.protocol:GuardedHttpProtocol",
     )
 
 

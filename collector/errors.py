@@ -127,6 +127,14 @@ class PayloadTooLarge(CollectorError):
     type = f"{_DCS}/payload-too-large"
 
 
+class HeaderFieldsTooLarge(CollectorError):
+    """The request head (request line and headers) is over the server's cap."""
+
+    status = 431
+    title = "Request Header Fields Too Large"
+    type = f"{_DCS}/header-fields-too-large"
+
+
 class UnsupportedMediaType(InvalidMessageFormat):
     """A body the collector cannot decode (unknown Content-Encoding): a 400 like DCS."""
 
