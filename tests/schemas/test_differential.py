@@ -172,5 +172,6 @@ def test_generated_documents(
         verdicts.append(report == [])
 
     agree()
-    # The generator reaches both sides of the verdict, so the agreement means something.
-    assert any(verdicts) and not all(verdicts)
+    # Shaped documents reach both verdicts; broken ones are (nearly) all invalid.
+    assert not all(verdicts)
+    assert any(verdicts) or broken
