@@ -121,6 +121,7 @@ def _measure_workers(result: Run, workers: int, root: Path, log: bool) -> None:
         rate = single.result.rps / 2
         with _collector(root, workers) as (server, _):
             _warm(options, server, SINGLE_PATH, messages.single_template(), options.connections)
+            cpu_before = server.cpu_seconds()
             half = paced.run(
                 server.base_url + SINGLE_PATH,
                 messages.single_template(),
@@ -130,11 +131,15 @@ def _measure_workers(result: Run, workers: int, root: Path, log: bool) -> None:
                 seconds=options.seconds,
                 connections=options.half_load_connections,
             )
+            server_cpu = (server.cpu_seconds() - cpu_before) / half.seconds
+            half = dataclasses.replace(half, server_cpu=server_cpu)
         result.half_load[workers] = half
         _say(
             log,
             f"workers={workers} half load {half.rps:,.0f}/{rate:,.0f} req/s "
-            f"p50 {half.p50_ms:.2f} ms p99 {half.p99_ms:.2f} ms errors {half.errors}",
+            f"p50 {half.p50_ms:.2f} ms p99 {half.p99_ms:.2f} ms "
+            f"(from send {half.p99_sent_ms:.2f}) errors {half.errors} "
+            f"server CPU {half.server_cpu:.2f} client CPU {half.client_cpu:.2f}",
         )
 
 
@@ -219,31 +224,31 @@ def _say(enabled: bool, text: str) -> None:
 
 
 def profile(
-    options: Options, top: int = 15, raw_out: Path | None = None
+    options: Options, top: int = 15, raw_out: Path | None = None, *, batch: bool = False
 ) -> list[tuple[str, float]]:
-    """py-spy on a one-worker collector under the single-message load: top own-time frames.
+    """py-spy on a one-worker collector under the single (or batch) load: top own-time frames.
 
     Samples only threads holding the GIL (``--gil``): Python-level CPU work, not idle waits.
-    ``raw_out`` keeps the collapsed stacks (for flame graphs or finding callers).
+    A C function's time counts as its Python caller's. ``raw_out`` keeps the collapsed stacks
+    (for flame graphs or finding callers).
     """
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    path, body = SINGLE_PATH, messages.single_template()
+    connections = options.connections
+    if batch:
+        path, body = BATCH_PATH, messages.batch(options.batch_size)
+        connections = options.batch_connections
     root = Path(tempfile.mkdtemp(prefix="xdm-bench-", dir=options.data_root))
     raw = root / "profile.txt"
     try:
         with _collector(root, 1) as (server, _):
-            _warm(options, server, SINGLE_PATH, messages.single_template(), options.connections)
+            _warm(options, server, path, body, connections)
             argv = [spy, "record", "--pid", str(server.pid), "--format", "raw", "--nolineno"]
-            argv += ["--gil"]
-            argv += ["--rate", "250", "--duration", str(round(options.seconds)), "-o", str(raw)]
+            argv += ["--gil", "--rate", "250", "--duration", str(round(options.seconds))]
+            argv += ["-o", str(raw)]
             sampler = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(0.5)
-            _wrk(
-                options,
-                server.base_url + SINGLE_PATH,
-                messages.single_template(),
-                options.seconds,
-                options.connections,
-            )
+            _wrk(options, server.base_url + path, body, options.seconds, connections)
             _, err = sampler.communicate(timeout=options.seconds + 60)
             if sampler.returncode != 0 or not raw.exists():
                 raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')}")
@@ -298,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="py-spy the collector instead (top 15 own time)"
     )
     parser.add_argument("--profile-raw", type=Path, default=None, help="keep py-spy stacks")
+    parser.add_argument("--profile-batch", action="store_true", help="profile the batch load")
     args = parser.parse_args(argv)
     if not wrk.available():
         parser.error(f"{wrk.WRK} is missing: `make system-deps` installs it")
@@ -312,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         data_root=args.data_root,
     )
     if args.profile:
-        for name, share in profile(options, raw_out=args.profile_raw):
+        for name, share in profile(options, raw_out=args.profile_raw, batch=args.profile_batch):
             print(f"{share:6.2f}%  {name}")
         return 0
     result = run(options)

@@ -30,6 +30,9 @@ class Result:
     p50_sent_ms: float
     p99_sent_ms: float
     max_ms: float
+    # CPU seconds per wall second: this client's, and the server's (filled in by the caller).
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -83,6 +86,7 @@ async def _run(
         f"User-Agent: {user_agent}\r\nContent-Type: application/json\r\n"
     ).encode()
     tally = _Tally([], [])
+    cpu_before = time.process_time()
     interval = connections / rate
     start = time.perf_counter() + 0.05
     end = start + seconds
@@ -103,6 +107,7 @@ async def _run(
     ]
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - start
+    client_cpu = (time.process_time() - cpu_before) / elapsed
     done = len(tally.scheduled)
     return Result(
         requests=done,
@@ -114,6 +119,7 @@ async def _run(
         p50_sent_ms=_percentile(tally.sent, 50),
         p99_sent_ms=_percentile(tally.sent, 99),
         max_ms=max(tally.scheduled, default=0.0),
+        client_cpu=client_cpu,
     )
 
 

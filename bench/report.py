@@ -34,8 +34,9 @@ def markdown(run: Run, machine: dict[str, str]) -> str:
     lines += [
         "",
         "| workers | single: collector/bare req/s | batch: collector msg/s (collector/bare) "
-        "| half load: achieved/asked req/s | p50 / p99 ms (from schedule) | p99 ms from send |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| half load: achieved/asked req/s | p50 / p99 ms (from schedule) | p99 ms from send "
+        "| server / client CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for workers in o.workers:
         lines.append(_summary_row(run, workers))
@@ -51,10 +52,11 @@ def _summary_row(run: Run, workers: int) -> str:
         batch = f"{batch_c.mps:,.0f} ({_ratio(run, workers, 'batch')})"
     half = run.half_load.get(workers)
     if half is None:
-        return f"| {workers} | {single} | {batch} | n/a | n/a | n/a |"
+        return f"| {workers} | {single} | {batch} | n/a | n/a | n/a | n/a |"
     return (
         f"| {workers} | {single} | {batch} | {half.rps:,.0f} / {half.target_rps:,.0f} "
-        f"| {half.p50_ms:.2f} / {half.p99_ms:.2f} | {half.p99_sent_ms:.2f} |"
+        f"| {half.p50_ms:.2f} / {half.p99_ms:.2f} | {half.p99_sent_ms:.2f} "
+        f"| {half.server_cpu:.2f} / {half.client_cpu:.2f} |"
     )
 
 

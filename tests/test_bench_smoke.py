@@ -54,6 +54,7 @@ def test_one_second_run_against_live_servers(tmp_path: Path) -> None:
     half = run.half_load[1]
     assert half.requests > 0 and half.errors == 0
     assert 0 < half.p50_ms <= half.p99_ms
+    assert half.server_cpu > 0 and half.client_cpu > 0
     table = markdown(run, {"cpus": "2", "python": "3", "platform": "linux"})
     assert "| 1 | single | collector | 4 |" in table
     assert list(tmp_path.iterdir()) == []  # data directories are removed
