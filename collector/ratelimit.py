@@ -16,8 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
@@ -35,9 +34,11 @@ _REDIS_TIMEOUT = 0.25
 _UNITS = {"requests": "requests", "messages": "messages", "sync": "synchronous validations"}
 
 
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """``amount`` units per ``per`` ("second" or "minute"), counted under ``name``."""
+class Quota(NamedTuple):
+    """``amount`` units per ``per`` ("second" or "minute"), counted under ``name``.
+
+    A tuple: built and hashed on every request, it must be cheap.
+    """
 
     name: str
     amount: int
