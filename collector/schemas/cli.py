@@ -1,0 +1,227 @@
+"""``collector schemas ...`` and ``collector failed ...``: the schema registry from the shell.
+
+The schemas directory comes from the settings (``COLLECTOR_SCHEMAS_DIR``) unless
+``--schemas-dir`` names another one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from collector.schemas.examples import check_example, load_examples
+from collector.schemas.failed import RevalidationError, revalidate
+from collector.schemas.importer import import_tree
+from collector.schemas.loader import SCHEMA_SUFFIX, SchemaLoadError
+from collector.schemas.registry import SchemaRegistry
+from collector.settings import Settings
+
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_schemas_dir = click.option(
+    "--schemas-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Schemas directory (default: $COLLECTOR_SCHEMAS_DIR or the bundled schemas/).",
+)
+
+
+def _dump(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _registry(schemas_dir: Path | None) -> SchemaRegistry:
+    try:
+        return SchemaRegistry.load(_directory(schemas_dir))
+    except SchemaLoadError as exc:
+        raise click.ClickException(f"schema not loadable: {exc}") from None
+
+
+def _directory(schemas_dir: Path | None) -> Path:
+    return schemas_dir or Settings.from_env().schemas_dir
+
+
+@click.group()
+def schemas() -> None:
+    """XDM schemas: list, show, check and import them."""
+
+
+@schemas.command("list")
+@click.option(
+    "--kind",
+    type=click.Choice(["schema", "class", "fieldgroup", "datatype", "behavior"]),
+    help="Only schemas of this kind (schema: the composed dataset schemas).",
+)
+@_schemas_dir
+@_json
+def list_schemas(kind: str | None, schemas_dir: Path | None, as_json: bool) -> None:
+    """List the loaded schemas: id, kind, class and title."""
+    rows = [s for s in _registry(schemas_dir).summaries() if kind in (None, s["kind"])]
+    if as_json:
+        _dump(rows)
+        return
+    columns = ("id", "kind", "class", "title")
+    widths = {c: max([len(c), *(len(str(r[c] or "")) for r in rows)]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(row[c] or "").ljust(widths[c]) for c in columns).rstrip())
+
+
+@schemas.command()
+@click.argument("schema_id")
+@click.option(
+    "--composed",
+    is_flag=True,
+    help="Print the closed document the validator uses (references inlined, allOf merged).",
+)
+@_schemas_dir
+def show(schema_id: str, composed: bool, schemas_dir: Path | None) -> None:
+    """Print one schema (as JSON) by its $id, or a class by its XDM id or short name."""
+    registry = _registry(schemas_dir)
+    if not registry.knows(schema_id):
+        raise click.ClickException(f"unknown schema {schema_id}")
+    _dump(registry.composed(schema_id) if composed else registry.schema(schema_id))
+
+
+@schemas.command()
+@_schemas_dir
+@_json
+def check(schemas_dir: Path | None, as_json: bool) -> None:
+    """Load every schema (meta-schema, $id and $ref checks) and run every example.
+
+    Exits with status 1 when a schema does not load or an example misbehaves.
+    """
+    directory = _directory(schemas_dir)
+    try:
+        registry = SchemaRegistry.load(directory)
+    except SchemaLoadError as exc:
+        if as_json:
+            _dump({"ok": False, "error": {"path": str(exc.path), "reason": exc.reason}})
+        else:
+            click.echo(f"FAIL {exc.path}: {exc.reason}", err=True)
+        raise SystemExit(1) from None
+    results = [check_example(registry, e) for e in load_examples(directory)]
+    ignored = _ignored_json(directory)
+    ok = all(r.ok for r in results)
+    if as_json:
+        _dump(
+            {
+                "ok": ok,
+                "schemas": len(registry.summaries()),
+                "examples": [
+                    {"path": str(r.example.path), "ok": r.ok, "problem": r.problem} for r in results
+                ],
+                "ignored": [str(p) for p in ignored],
+            }
+        )
+    else:
+        click.echo(f"{len(registry.summaries())} schemas loaded from {directory}")
+        for r in results:
+            click.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.example.path.relative_to(directory)}")
+            if not r.ok:
+                click.echo(f"     {r.problem}: {orjson.dumps(r.violations).decode()}")
+        for path in ignored:
+            click.echo(f"note {path.relative_to(directory)} is not read: not *{SCHEMA_SUFFIX}")
+        click.echo(f"{sum(r.ok for r in results)}/{len(results)} examples as expected")
+    if not ok:
+        raise SystemExit(1)
+
+
+@schemas.command("import")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write the converted tree (default: <schemas dir>/imported).",
+)
+@_schemas_dir
+@_json
+def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: bool) -> None:
+    """Convert an upstream XDM tree (xdm:name, @id, repo:x) into AEP registry form.
+
+    xdm:foo becomes foo, @id becomes _id, <prefix>:name becomes _<prefix>.name, URL-named
+    keys stay; $ids and references are kept. Files that do not load after conversion are
+    skipped and listed.
+    """
+    target = out or _directory(schemas_dir) / "imported"
+    report = import_tree(path, target)
+    if as_json:
+        _dump(
+            {
+                "out": str(target),
+                "written": [str(p) for p in report.written],
+                "skipped": {str(p): reason for p, reason in report.skipped.items()},
+            }
+        )
+        return
+    click.echo(f"{len(report.written)} schemas written to {target}")
+    for skipped, reason in report.skipped.items():
+        click.echo(f"skipped {skipped}: {reason}")
+
+
+def _ignored_json(directory: Path) -> list[Path]:
+    examples = directory / "examples"
+    return sorted(
+        p
+        for p in directory.rglob("*.json")
+        if not p.name.endswith(SCHEMA_SUFFIX) and examples not in p.parents
+    )
+
+
+@click.group()
+def failed() -> None:
+    """Failed records: messages that did not pass validation, kept in lake/_failed."""
+
+
+@failed.command("revalidate")
+@click.option("--dataset", "dataset_id", required=True, help="Dataset id (24 hex).")
+@click.option("--dry-run", is_flag=True, help="Only report what would be promoted.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
+)
+@_schemas_dir
+@_json
+def revalidate_command(
+    dataset_id: str,
+    dry_run: bool,
+    data_dir: Path | None,
+    schemas_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Re-validate a dataset's failed records against its current schema.
+
+    Records that pass now are promoted into the dataset's lake as accepted lines
+    ("promotedFromFailed": true). Running it again promotes nothing twice.
+    """
+    settings = Settings.from_env(data_dir=data_dir, schemas_dir=schemas_dir)
+    try:
+        registry = _registry(settings.schemas_dir)
+        result = revalidate(settings, dataset_id, registry=registry, dry_run=dry_run)
+    except RevalidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    summary = result.summary()
+    if as_json:
+        _dump(summary)
+        return
+    verb = "would promote" if dry_run else "promoted"
+    click.echo(
+        f"dataset {dataset_id} (schema {result.schema_id}): {result.failed} invalid records, "
+        f"{verb} {len(result.promoted)}, {result.already_promoted} promoted before, "
+        f"{len(result.still_invalid)} still invalid"
+    )
+    for xaction_id, violations in list(result.still_invalid.items())[:10]:
+        click.echo(f"  still invalid {xaction_id}: {_first_message(violations)}")
+
+
+def _first_message(violations: list[dict[str, Any]]) -> str:
+    entry = violations[0]
+    causes = entry.get("causingExceptions") or []
+    first = causes[0] if causes else entry
+    text = f"{first['pointerToViolation']}: {first['message']}"
+    return f"{entry['message']}, first {text}" if causes else text
