@@ -1,0 +1,138 @@
+"""``collector properties``: tag properties (create, list, export, import, publish)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from collector.settings import Settings
+from collector.tags.properties import Properties
+from collector.tags.property import ENVIRONMENTS, PropertyError
+
+_data_dir = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+@contextmanager
+def _properties(data_dir: Path | None) -> Iterator[Properties]:
+    try:
+        with Properties.open(Settings.from_env(data_dir=data_dir)) as properties:
+            yield properties
+    except PropertyError as exc:
+        raise click.ClickException("\n".join(exc.problems)) from None
+
+
+def _read(file: Path) -> Any:
+    try:
+        return orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise click.ClickException(f"{file} is not JSON: {exc}") from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _echo_fields(row: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _echo_json(row)
+    else:
+        for key, value in row.items():
+            click.echo(f"{key}: {value}")
+
+
+@click.group()
+def properties() -> None:
+    """Tag properties: rules, data elements and published libraries."""
+
+
+@properties.command("create")
+@click.option("--org", "org_id", required=True, help="Owning org id.")
+@click.option("--name", required=True, help="Display name.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON with extension, dataElements and rules (as `properties export` prints).",
+)
+@click.option(
+    "--inlet", "inlet_id", default=None, help="Inlet the tag sends to (default: the org's)."
+)
+@_data_dir
+@_json
+def create(
+    org_id: str,
+    name: str,
+    file: Path | None,
+    inlet_id: str | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Create a property; every setting is checked against the manifest and XDM schemas."""
+    document = _read(file) if file is not None else None
+    with _properties(data_dir) as props:
+        prop = props.create(org_id=org_id, name=name, document=document, inlet_id=inlet_id)
+    _echo_fields(prop.summary(), as_json)
+
+
+@properties.command("list")
+@click.option("--org", "org_id", default=None, help="Only this org's properties.")
+@_data_dir
+@_json
+def list_(org_id: str | None, data_dir: Path | None, as_json: bool) -> None:
+    """List properties."""
+    with _properties(data_dir) as props:
+        rows = [p.summary() for p in props.store.properties(org_id)]
+    if as_json:
+        _echo_json(rows)
+        return
+    columns = ["id", "name", "org_id", "data_elements", "rules", "updated_at"]
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+@properties.command("export")
+@click.argument("property_id")
+@_data_dir
+@_json
+def export(property_id: str, data_dir: Path | None, as_json: bool) -> None:
+    """Print a property as JSON (the document `properties import` reads)."""
+    with _properties(data_dir) as props:
+        _echo_json(props.export(property_id))
+
+
+@properties.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_data_dir
+@_json
+def import_(file: Path, data_dir: Path | None, as_json: bool) -> None:
+    """Create a property from FILE, or update it when its id exists."""
+    with _properties(data_dir) as props:
+        prop, created = props.import_document(_read(file))
+    _echo_fields({**prop.summary(), "created": created}, as_json)
+
+
+@properties.command("publish")
+@click.argument("property_id")
+@click.option("--env", "environment", type=click.Choice(ENVIRONMENTS), required=True)
+@_data_dir
+@_json
+def publish(property_id: str, environment: str, data_dir: Path | None, as_json: bool) -> None:
+    """Build a new immutable library version and print its version and URL."""
+    with _properties(data_dir) as props:
+        library = props.publish(property_id, environment)
+        row = {**library.summary(), "url": props.url(library)}
+    _echo_fields(row, as_json)

@@ -1,0 +1,185 @@
+"""Properties and their published library versions in ``control.db``.
+
+The latest library of each (property, environment) is cached in memory; the cache is
+dropped when another connection has committed (``PRAGMA data_version``, checked on each
+lookup, which costs microseconds), so a library published by the CLI is served at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlite_utils import Database
+
+from collector import migrations as control_migrations
+from collector.tags import migrations
+from collector.tags.property import Library, Property, PropertyError, check_environment
+from collector.tags.recipe import Built
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TagStore:
+    def __init__(self, path: Path, *, clock: Callable[[], str] = now_iso) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self.db = Database(self._conn)
+        control_migrations.apply(self.db)
+        migrations.apply(self.db)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._version = -1
+        self._latest: dict[tuple[str, str], Library | None] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- properties -----------------------------------------------------------------
+
+    def property(self, property_id: str) -> Property | None:
+        rows = list(self.db.query("SELECT * FROM tag_properties WHERE id = ?", [property_id]))
+        return _property(rows[0]) if rows else None
+
+    def properties(self, org_id: str | None = None) -> list[Property]:
+        sql, params = "SELECT * FROM tag_properties", []
+        if org_id is not None:
+            sql, params = sql + " WHERE org_id = ?", [org_id]
+        return [_property(r) for r in self.db.query(sql + " ORDER BY created_at, id", params)]
+
+    def insert(self, property_id: str, org_id: str, name: str, config: dict[str, Any]) -> Property:
+        at = self._clock()
+        with self._lock, self.db.atomic():
+            if self.property(property_id) is not None:
+                raise PropertyError(f"property {property_id} exists already")
+            self.db.execute(
+                "INSERT INTO tag_properties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [property_id, org_id, name, *_config_columns(config), at, at],
+            )
+        found = self.property(property_id)
+        assert found is not None
+        return found
+
+    def update(self, property_id: str, name: str, config: dict[str, Any]) -> Property:
+        with self._lock, self.db.atomic():
+            self.db.execute(
+                "UPDATE tag_properties SET name = ?, extension = ?, data_elements = ?,"
+                " rules = ?, updated_at = ? WHERE id = ?",
+                [name, *_config_columns(config), self._clock(), property_id],
+            )
+        found = self.property(property_id)
+        if found is None:
+            raise PropertyError(f"no property {property_id}")
+        return found
+
+    # -- libraries ------------------------------------------------------------------
+
+    def add_library(self, property_id: str, environment: str, built: Built) -> Library:
+        """Store a new version (the previous number plus one) for one environment."""
+        check_environment(environment)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                (last,) = self._conn.execute(
+                    "SELECT coalesce(max(version), 0) FROM tag_libraries"
+                    " WHERE property_id = ? AND environment = ?",
+                    [property_id, environment],
+                ).fetchone()
+                self._conn.execute(
+                    "INSERT INTO tag_libraries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        property_id,
+                        environment,
+                        last + 1,
+                        built.content_hash,
+                        built.text,
+                        built.gzip,
+                        self._clock(),
+                    ],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._latest.clear()
+        library = self.library(property_id, environment, last + 1)
+        assert library is not None
+        return library
+
+    def library(self, property_id: str, environment: str, version: int) -> Library | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM tag_libraries"
+                " WHERE property_id = ? AND environment = ? AND version = ?",
+                [property_id, environment, version],
+            )
+        )
+        return _library(rows[0]) if rows else None
+
+    def libraries(self, property_id: str) -> list[Library]:
+        rows = self.db.query(
+            "SELECT * FROM tag_libraries WHERE property_id = ? ORDER BY environment, version",
+            [property_id],
+        )
+        return [_library(r) for r in rows]
+
+    def latest(self, property_id: str, environment: str) -> Library | None:
+        """The newest version published to an environment (the serving path)."""
+        with self._lock:
+            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            if version != self._version:
+                self._version = version
+                self._latest.clear()
+            key = (property_id, environment)
+            if key not in self._latest:
+                row = self._conn.execute(
+                    "SELECT * FROM tag_libraries WHERE property_id = ? AND environment = ?"
+                    " ORDER BY version DESC LIMIT 1",
+                    key,
+                ).fetchone()
+                self._latest[key] = None if row is None else Library(*row)
+            return self._latest[key]
+
+
+def _config_columns(config: dict[str, Any]) -> list[str]:
+    return [
+        orjson.dumps(config["extension"]).decode(),
+        orjson.dumps(config["dataElements"]).decode(),
+        orjson.dumps(config["rules"]).decode(),
+    ]
+
+
+def _property(row: dict[str, Any]) -> Property:
+    return Property(
+        id=row["id"],
+        org_id=row["org_id"],
+        name=row["name"],
+        extension=orjson.loads(row["extension"]),
+        data_elements=orjson.loads(row["data_elements"]),
+        rules=orjson.loads(row["rules"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _library(row: dict[str, Any]) -> Library:
+    return Library(
+        property_id=row["property_id"],
+        environment=row["environment"],
+        version=row["version"],
+        content_hash=row["content_hash"],
+        text=row["library"],
+        gzip=row["library_gzip"],
+        built_at=row["built_at"],
+    )
