@@ -23,6 +23,8 @@ from collector.ratelimit import RateLimits
 from collector.schemas.registry import SchemaRegistry
 from collector.seed import ensure_demo
 from collector.settings import Settings
+from collector.tags import routes as tags_routes
+from collector.tags.demo import open_tag_store
 from collector.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.control = control
         app.state.lake = lake
         app.state.lake_counts = monitoring.LakeCounts(settings.lake_dir)
+        app.state.tags = open_tag_store(settings, control, registry)
         tokens = TokenStore(settings.control_db_path)
         limits = RateLimits(settings.rate_limit_storage)
         guard = Guard(settings, tokens=tokens, limits=limits)
@@ -56,10 +59,11 @@ def create_app(settings: Settings) -> Starlette:
             lake.close()
             limits.close()
             tokens.close()
+            app.state.tags.close()
             control.close()
 
     return Starlette(
-        routes=_routes(),
+        routes=[*_routes(), *tags_routes.static_routes(settings.static_dir)],
         exception_handlers={HTTPException: _http_error, CollectorError: _collector_error},
         lifespan=lifespan,
     )
@@ -70,6 +74,7 @@ def _routes() -> list[BaseRoute]:
         Route("/health", _health, methods=["GET"]),
         *ingest.routes(),
         *monitoring.routes(),
+        *tags_routes.routes(),
     ]
 
 
