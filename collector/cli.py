@@ -18,6 +18,8 @@ import orjson
 from collector.controlplane import ControlPlane, ControlPlaneError
 from collector.guard_cli import chosen_limits, inlet_limits, limit_options, tokens
 from collector.settings import Settings, to_env
+from collector.tags import migrations as tag_migrations
+from collector.tags.cli import properties
 
 
 def _settings(data_dir: Path | None = None) -> Settings:
@@ -95,6 +97,8 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
         click.echo(f"Seeded a demo org {seed.DEMO_ORG} with datasets and an inlet.")
     for inlet in inlets:
         click.echo(f"Inlet {inlet.name!r}: {settings.public_url}/collection/{inlet.id}")
+    if settings.seed_demo:
+        click.echo(f"Demo shop page (its tag: collector properties list): {settings.public_url}/")
     os.environ.update(to_env(settings))
     uvicorn.run(
         "collector.app:app_from_env",
@@ -116,6 +120,7 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
 def migrate(data_dir: Path | None) -> None:
     """Apply pending control-plane migrations."""
     with _control(data_dir) as control:
+        tag_migrations.apply(control.db)
         click.echo(f"control plane is up to date: {control.path}")
 
 
@@ -287,4 +292,5 @@ def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
 
 
 main.add_command(tokens)
+main.add_command(properties)
 inlets.add_command(inlet_limits)
