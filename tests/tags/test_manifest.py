@@ -13,6 +13,9 @@ import jsonschema
 import pytest
 import rjsmin
 
+from collector.tags.manifest import Manifest
+from collector.tags.recipe import Recipe
+
 EXT = Path(__file__).resolve().parents[2] / "tag_extension"
 KINDS = ("events", "conditions", "dataElements", "actions")
 BUDGET = 8192  # bytes, minified (rjsmin) and gzipped
@@ -27,20 +30,12 @@ EXAMPLE = _load("examples/all-types.json")
 TYPES = {f"{kind}/{t['name']}": t for kind in KINDS for t in MANIFEST[kind]}
 
 
-def _text(rel: str) -> str:
-    text = (EXT / rel).read_text(encoding="utf-8")
-    return text if text.endswith("\n") else text + "\n"
+RECIPE = Recipe(Manifest(EXT))
 
 
 def library(config: dict[str, Any], paths: list[str]) -> str:
     """The build recipe of README.md, as the Python publisher follows it."""
-    config_json = json.dumps(config, separators=(",", ":"), ensure_ascii=False)
-    return (
-        '(function (window, C) {\n"use strict";\n'
-        + _text(MANIFEST["main"])
-        + "".join(_text(p) for p in sorted(paths))
-        + f"start(window, C);\n}})(window, {config_json});\n"
-    )
+    return RECIPE.text(config, paths)
 
 
 def _all_paths() -> list[str]:
