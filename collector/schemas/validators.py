@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import jsonschema
 import jsonschema.validators
 import jsonschema_rs
+import orjson
 import referencing
 import referencing.exceptions
 
@@ -154,12 +155,16 @@ def _at(document: Any, path: Sequence[str | int]) -> Any:
     return document
 
 
-def _has_empty_key(node: Any) -> bool:
-    if isinstance(node, dict):
-        return "" in node or any(_has_empty_key(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_empty_key(v) for v in node)
-    return False
+def _has_empty_key(document: Any) -> bool:
+    """Whether ``document`` may hold an empty-string key (rarely a false yes, never a false no).
+
+    An empty key serialises as ``"":``; so does a key ending in an escaped quote, which only
+    costs such a document the slower (and equally right) reference engine.
+    """
+    try:
+        return b'"":' in orjson.dumps(document)
+    except TypeError:  # what orjson cannot encode (integers past 64 bits)
+        return True
 
 
 def _without_refs(path: Sequence[str | int]) -> tuple[str | int, ...]:

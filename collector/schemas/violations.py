@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 MAX_CAUSES = 5
 
 _JSON_NAMES = {
@@ -191,7 +193,10 @@ def _extraneous(schema: dict[str, Any], instance: dict[str, Any]) -> list[str]:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers past 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _pointer(path: Sequence[str | int]) -> str:
