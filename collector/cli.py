@@ -17,6 +17,7 @@ import orjson
 
 from collector.controlplane import ControlPlane, ControlPlaneError
 from collector.guard_cli import chosen_limits, inlet_limits, limit_options, tokens
+from collector.schemas.cli import failed, schemas
 from collector.settings import Settings, to_env
 from collector.tags import migrations as tag_migrations
 from collector.tags.cli import properties
@@ -292,5 +293,7 @@ def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
 
 
 main.add_command(tokens)
+main.add_command(schemas)
+main.add_command(failed)
 main.add_command(properties)
 inlets.add_command(inlet_limits)
