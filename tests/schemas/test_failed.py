@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
+from collector.app import create_app
 from collector.controlplane import ControlPlane
 from collector.lake import Lake, LakeEntry
 from collector.schemas import SchemaRegistry
@@ -19,6 +21,8 @@ from collector.schemas.cli import failed
 from collector.schemas.failed import LEDGER, RevalidationError, revalidate
 from collector.segments import read_records, segments
 from collector.settings import Settings
+from tests.conftest import INLET, lake_records, web_event
+from tests.conftest import WEB as WEB_DATASET
 
 from .conftest import SCHEMAS, WEB
 
@@ -181,3 +185,40 @@ def test_cli(settings: Settings) -> None:
     assert (summary["promoted"], summary["promotedXactionIds"]) == (1, [f"{RECEIVED}:1:0"])
     missing = runner.invoke(failed, ["revalidate", "--dataset", "0" * 24, *args])
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_end_to_end_through_the_collector(tmp_path: Path) -> None:
+    """Messages the running collector filed as invalid are promoted after a schema fix."""
+    schemas_dir = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, schemas_dir)
+    settings = Settings(data_dir=tmp_path / "data", schemas_dir=schemas_dir, run_projector=False)
+    messages = [web_event(_demo={"favouriteColour": c}) for c in ("red", "blue")] + [web_event()]
+    with TestClient(create_app(settings)) as client:
+        response = client.post(f"/collection/batch/{INLET}", json={"messages": messages})
+        assert response.status_code == 207
+    failed_lines = lake_records(settings, f"_failed/{WEB_DATASET}")
+    assert [line["_validationErrors"][0]["message"] for line in failed_lines] == [
+        "extraneous key [favouriteColour] is not permitted"
+    ] * 2
+    assert len(lake_records(settings, WEB_DATASET)) == 1
+
+    fix_schema(settings)
+    runner = CliRunner()
+    args = ["revalidate", "--dataset", WEB_DATASET, "--json"]
+    env = {"COLLECTOR_DATA_DIR": str(settings.data_dir), "COLLECTOR_SCHEMAS_DIR": str(schemas_dir)}
+    first = json.loads(runner.invoke(failed, args, env=env).output)
+    assert (first["failedRecords"], first["promoted"]) == (2, 2)
+    second = json.loads(runner.invoke(failed, args, env=env).output)
+    assert (second["promoted"], second["alreadyPromoted"]) == (0, 2)
+    lines = lake_records(settings, WEB_DATASET)
+    promoted = [line for line in lines if line.get("promotedFromFailed")]
+    assert [p["xactionId"] for p in promoted] == [f["xactionId"] for f in failed_lines]
+    assert [p["entity"]["_demo"] for p in promoted] == [
+        {"favouriteColour": "red"},
+        {"favouriteColour": "blue"},
+    ]
+    assert set(promoted[0]) - set(lines[0]) == {"promotedFromFailed", "promotedTimeMs"}
+    # The collector restarted on the fixed schema accepts such messages directly.
+    with TestClient(create_app(settings)) as client:
+        client.post(f"/collection/batch/{INLET}", json={"messages": messages[:1]})
+    assert len(lake_records(settings, f"_failed/{WEB_DATASET}")) == 2
