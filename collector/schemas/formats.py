@@ -32,6 +32,7 @@ def is_date_time(value: object) -> bool:
     if match is None:
         return False
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    # Year 0 is a leap year (proleptic Gregorian) that ``calendar`` cannot name: 2000 stands in.
     if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year or 2000, month)[1]:
         return False
     if hour > 23 or minute > 59 or second > 60:
