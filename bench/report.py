@@ -20,8 +20,8 @@ def markdown(run: Run, machine: dict[str, str]) -> str:
         f"{machine['cpus']} CPUs, Python {machine['python']}.",
         "",
         "| workers | load | server | conns | req/s | msg/s | p50 ms | p99 ms | errors "
-        "| server CPU | lake lines (failed) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU | CPU µs/msg | lake lines (failed) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in run.measurements:
         r = m.result
@@ -29,7 +29,7 @@ def markdown(run: Run, machine: dict[str, str]) -> str:
         lines.append(
             f"| {m.workers} | {m.load} | {m.server} | {m.connections} | {r.rps:,.0f} "
             f"| {m.mps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} "
-            f"| {r.server_cpu:.2f} | {lake} |"
+            f"| {r.server_cpu:.2f} | {_cpu_per_message(r.server_cpu, m.mps)} | {lake} |"
         )
     lines += [
         "",
@@ -41,7 +41,17 @@ def markdown(run: Run, machine: dict[str, str]) -> str:
     for workers in o.workers:
         lines.append(_summary_row(run, workers))
     lines += ["", *_verdict(run)]
+    lines += [
+        "",
+        "server CPU: CPU seconds of all the server's processes per wall second (1.00 = one "
+        "core); CPU µs/msg: that CPU time per message.",
+    ]
     return "\n".join(lines)
+
+
+def _cpu_per_message(cpu: float, mps: float) -> str:
+    """Server CPU time per message: steadier than throughput on a shared machine."""
+    return f"{cpu / mps * 1e6:,.0f}" if mps else "n/a"
 
 
 def _summary_row(run: Run, workers: int) -> str:
