@@ -39,6 +39,7 @@ _SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "sync
 
 class Registry(Protocol):
     def class_of(self, schema_id: str) -> str | None: ...
+    def kind(self, schema_id: str) -> str: ...
     def validate(self, schema_id: str, entity: object) -> list[dict[str, Any]]: ...
 
 
@@ -192,13 +193,20 @@ class Pipeline:
         dataset = self.control.dataset(dataset_id)
         if dataset is None or dataset.org_id != inlet.org_id:
             raise InvalidMessageFormat(f"Dataset [{dataset_id[:64]}] is not found")
-        if env.schema_id != dataset.schema_id and env.schema_id != self.registry.class_of(
-            dataset.schema_id
-        ):
+        if env.schema_id != dataset.schema_id and not self._names_the_class(env.schema_id, dataset):
             raise InvalidMessageFormat(
                 f"Schema [{env.schema_id[:256]}] is not the schema of dataset [{dataset.id}]"
             )
         return dataset
+
+    def _names_the_class(self, schema_id: str, dataset: Dataset) -> bool:
+        """A message may name its dataset's class (any of its ids) instead of its schema."""
+        dataset_class = self.registry.class_of(dataset.schema_id)
+        return (
+            dataset_class is not None
+            and self.registry.class_of(schema_id) == dataset_class
+            and self.registry.kind(schema_id) == "class"
+        )
 
     def _record(
         self, ctx: Context, env: envelope.Envelope, dataset: Dataset, xaction_id: str

@@ -444,3 +444,22 @@ def test_async_validation_failure_is_kept_with_its_errors(
     assert failed["reason"] == "Message is invalid"
     (violation,) = failed["_validationErrors"]
     assert violation["message"] == "extraneous key [workEmail] is not permitted"
+
+
+@pytest.mark.parametrize(
+    ("schema_id", "status"),
+    [
+        ("https://ns.xdm-collector.dev/classes/experienceevent", 200),
+        ("https://ns.adobe.com/xdm/context/experienceevent", 200),
+        ("https://ns.adobe.com/xdm/context/profile", 400),
+        ("https://ns.xdm-collector.dev/fieldgroups/web-details", 400),
+        ("https://ns.example.com/unknown", 400),
+    ],
+)
+def test_a_message_may_name_the_dataset_class(
+    client: TestClient, schema_id: str, status: int
+) -> None:
+    msg = web_event()
+    msg["header"]["schemaRef"]["id"] = schema_id
+    msg["body"]["xdmMeta"]["schemaRef"]["id"] = schema_id
+    assert client.post(f"/collection/{INLET}", json=msg).status_code == status
