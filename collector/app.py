@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector import ingest, monitoring, segments
+from collector import ingest, monitoring, openapi, segments
 from collector.controlplane import ControlPlane
 from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllowed, NotFound
 from collector.guard import Guard
@@ -75,6 +75,7 @@ def _routes() -> list[BaseRoute]:
         *ingest.routes(),
         *monitoring.routes(),
         *tags_routes.routes(),
+        *openapi.routes(),
     ]
 
 
