@@ -37,18 +37,25 @@ class _Rendered(str):
     """Text a filter vouched for; the only kind ``finalize`` lets into the output."""
 
 
+def _defined(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError here
+    return value
+
+
 def tojson(value: Any) -> str:
     """Compact JSON with ``< > & '`` U+2028 U+2029 escaped as ``\\uXXXX``."""
+    value = _defined(value)
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return _Rendered(_ESCAPED.sub(lambda m: _ESCAPES[m.group()], text))
 
 
 def _code(text: str) -> str:
-    return _Rendered(text)
+    return _Rendered(_defined(text))
 
 
 def _comment(text: str) -> str:
-    if not _BANNER.match(text):
+    if not _BANNER.match(_defined(text)):
         raise ValueError(f"banner may hold only letters, digits and ' .:|_-': {text!r}")
     return _Rendered(text)
 

@@ -82,7 +82,7 @@ def static_routes(static_dir: Path) -> list[BaseRoute]:
             raise NotFound("no demo page in the static directory")
         return FileResponse(page, media_type="text/html; charset=utf-8")
 
-    return [
-        Route("/", demo_page, methods=["GET", "HEAD"]),
-        Mount("/static", app=StaticFiles(directory=static_dir, check_dir=False), name="static"),
-    ]
+    routes: list[BaseRoute] = [Route("/", demo_page, methods=["GET", "HEAD"])]
+    if static_dir.is_dir():
+        routes.append(Mount("/static", app=StaticFiles(directory=static_dir), name="static"))
+    return routes

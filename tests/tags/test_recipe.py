@@ -1,0 +1,132 @@
+"""The build recipe: the non-HTML Jinja2 environment, escaping, minification, compression."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from collector import seed
+from collector.tags import recipe
+from collector.tags.manifest import Manifest, ManifestError
+from collector.tags.properties import Properties
+from collector.tags.recipe import Recipe, tojson
+from tests.tags.conftest import beacon_rule, run_in_node
+
+# Values that would end a <script> element, open an HTML comment, close a JS string or
+# comment, or end a line in pre-2019 JavaScript, if they reached the library as raw text.
+HOSTILE = [
+    "</script><script>window.__pwned = 1</script>",
+    "</SCRIPT ><script>alert(1)</script>",
+    "<!--<script>",
+    "-->",
+    "]]>",
+    "*/ window.__pwned = 1; /*",
+    '"; window.__pwned = 1; //',
+    "'; window.__pwned = 1; //",
+    "back\\slash \\u2028 \\\\",
+    "line\u2028separator\u2029paragraph",
+    "`${window.__pwned = 1}`",
+    "&amp; &lt; \u00e9\u00e8 \U0001f600",
+]
+
+
+def test_tojson_escapes_what_could_close_a_script_or_end_a_line() -> None:
+    text = tojson({"a</b>": "<!-- x & 'y' \u2028\u2029 -->"})
+    for raw in "<>&'\u2028\u2029":
+        assert raw not in text
+    assert "\\u003c" in text and "\\u2028" in text
+    assert json.loads(text) == {"a</b>": "<!-- x & 'y' \u2028\u2029 -->"}
+
+
+def test_the_environment_refuses_values_that_skip_the_filters() -> None:
+    env = recipe._environment()
+    assert env.autoescape is False
+    with pytest.raises(TypeError, match="raw value"):
+        env.from_string("var x = {{ value }};").render(value="</script>")
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing | tojson }}").render()
+    assert env.from_string("{{ v | tojson }}").render(v="<") == '"\\u003c"'
+    with pytest.raises(ValueError, match="banner"):
+        env.from_string("{{ b | comment }}").render(b="x */ alert(1) /*")
+
+
+def test_the_text_follows_the_recipe(manifest: Manifest) -> None:
+    config: dict[str, Any] = {"extension": {}, "rules": [beacon_rule("go", ("eventType", "x"))]}
+    text = Recipe(manifest).text(config, banner="xdm-tag 1.0.0 | test")
+    lines = text.split("\n")
+    assert lines[:3] == ["/*! xdm-tag 1.0.0 | test */", "(function (window, C) {", '"use strict";']
+    assert text.endswith(f"start(window, C);\n}})(window, {tojson(config)});\n")
+    modules = ["src/actions/sendBeacon.js", "src/events/directCall.js"]
+    assert manifest.paths_for(config) == modules
+    assert manifest.source(modules) in text
+    assert 'M["events/click"]' not in text
+
+
+def test_an_unknown_type_is_an_error(manifest: Manifest) -> None:
+    config = {"extension": {}, "dataElements": {"x": {"type": "dataElements/nope"}}}
+    with pytest.raises(ManifestError, match="dataElements/nope"):
+        manifest.paths_for(config)
+
+
+def test_build_minifies_keeps_the_banner_gzips_and_hashes(manifest: Manifest) -> None:
+    config: dict[str, Any] = {"extension": {}, "rules": [beacon_rule("go", ("eventType", "x"))]}
+    r = Recipe(manifest)
+    built = r.build(config, banner="xdm-tag 1.0.0 | test")
+    assert built.text.startswith("/*! xdm-tag 1.0.0 | test */")
+    assert len(built.text) < len(r.text(config)) * 0.8
+    assert gzip.decompress(built.gzip).decode() == built.text
+    assert built.content_hash == hashlib.sha256(built.text.encode()).hexdigest()
+    assert r.build(config, banner="xdm-tag 1.0.0 | test") == built  # deterministic
+
+
+def _hostile_property(props: Properties) -> dict[str, Any]:
+    fields = [f"_demo.campaign.{k}" for k in ("source", "medium", "name", "term", "content")]
+    fields += ["_demo.pageCategory", "_demo.experimentVariant", "_demo.searchTerm"]
+    fields += ["web.webPageDetails.name", "web.webPageDetails.siteSection", "eventType"]
+    fields += ["web.webInteraction.name"]
+    assert len(fields) == len(HOSTILE)
+    elements = {
+        f"de {value}": {"type": "dataElements/constant", "settings": {"value": value}}
+        for value in HOSTILE
+    }
+    rows = [(path, value) for path, value in zip(fields, HOSTILE, strict=True)]
+    by_reference = [("producedBy", f"%de {HOSTILE[0]}%")]
+    loaded = beacon_rule(HOSTILE[0], *rows)
+    loaded["events"] = [{"type": "events/libraryLoaded", "settings": {}}]
+    referenced = beacon_rule(HOSTILE[5], *by_reference)
+    referenced["events"] = [{"type": "events/libraryLoaded", "settings": {}}]
+    prop = props.create(
+        org_id=seed.DEMO_ORG,
+        name=HOSTILE[0],
+        document={"dataElements": elements, "rules": [loaded, referenced]},
+    )
+    library = props.publish(prop.id, "production")
+    return {"fields": fields, "text": library.text}
+
+
+def test_hostile_configuration_values_round_trip_and_cannot_break_out(
+    props: Properties, tmp_path: Path
+) -> None:
+    hostile = _hostile_property(props)
+    text = hostile["text"]
+    for value in HOSTILE:
+        if any(c in value for c in "<>&'\u2028\u2029"):
+            assert value not in text, value
+    assert "</script" not in text.lower()
+    assert "<!--" not in text and "\u2028" not in text and "\u2029" not in text
+    result = run_in_node(text, tmp_path)  # node --check first, then run on the fake window
+    assert result["warnings"] == []
+    assert result["rules"] == [HOSTILE[0], HOSTILE[5]]
+    first, second = (b["body"]["xdmEntity"] for b in result["beacons"])
+    for path, value in zip(hostile["fields"], HOSTILE, strict=True):
+        node: Any = first
+        for key in path.split("."):
+            node = node[key]
+        assert node == value, path
+    assert second["producedBy"] == HOSTILE[0]
