@@ -272,7 +272,7 @@ def _profile_paths() -> dict[str, Any]:
     ]
     bad, missing = _problem("Missing or invalid parameter."), _problem("No such profile.")
     found = _json(
-        {"oneOf": [ref("EventPage"), ref("Profiles")]},
+        {"anyOf": [ref("EventPage"), ref("Profiles")]},
         "The profile keyed by its id, or a page of its events.",
     )
     too_many = _problem("The identity graph links more than 50 identities.")

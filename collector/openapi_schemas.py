@@ -91,7 +91,7 @@ def components(settings: Settings) -> dict[str, Any]:
         "entity",
         entityId=STRING,
         sources=array(STRING),
-        identityGraph=array(STRING),
+        identityGraph=array(obj("id", "namespace", id=STRING, namespace=obj(code=STRING))),
         entity=OBJECT,
         lastModifiedAt=STRING,
     )
