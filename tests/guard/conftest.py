@@ -78,3 +78,19 @@ def limited(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
 
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+_SUMMARY = pytest.StashKey[list[str]]()
+
+
+def report(config: pytest.Config, text: str) -> None:
+    """Print ``text`` in the terminal summary (numbers a run should show, e.g. cases tried)."""
+    config.stash.setdefault(_SUMMARY, []).append(text)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_SUMMARY, [])
+    if lines:
+        terminalreporter.write_sep("-", "guard")
+        for text in lines:
+            terminalreporter.write_line(text)

@@ -23,6 +23,8 @@ from starlette.testclient import TestClient
 
 from collector import openapi, seed
 from collector.settings import Settings
+from collector.tags.demo import DEMO_PROPERTY
+from tests.guard.conftest import report
 from tests.server import LiveServer
 
 CHECKS = [
@@ -99,7 +101,7 @@ def test_live_server_conforms(tmp_path: Path, request: pytest.FixtureRequest) ->
         f"  {label}: {n} (statuses {dict(sorted(statuses[label].items()))})"
         for label, n in sorted(tried.items())
     )
-    report(request, f"schemathesis tried {sum(tried.values())} cases:\n{summary}")
+    report(request.config, f"schemathesis tried {sum(tried.values())} cases:\n{summary}")
     for prefix in ("", "/data/foundation/import"):
         for path in (f"{prefix}/collection/{{inletId}}", f"{prefix}/collection/batch/{{inletId}}"):
             assert tried[f"POST {path}"] >= EXAMPLES_PER_OPERATION // 2
@@ -117,14 +119,18 @@ def fuzz(operation: Any, tried: Counter[str], statuses: dict[str, Counter[int]])
         operation.as_strategy(GenerationMode.NEGATIVE),
         *operation.get_strategies_from_examples(),
     ]
-    if "{inletId}" in operation.path:  # also aim at an inlet that exists
+    # Also aim at the inlet and the tag property the demo seeds, to reach the success paths.
+    if "{inletId}" in operation.path:
         strategies.append(operation.as_strategy(path_parameters={"inletId": seed.DEMO_INLET}))
+    if "{propertyId}" in operation.path:
+        strategies.append(operation.as_strategy(path_parameters={"propertyId": DEMO_PROPERTY}))
 
     @given(case=st.one_of(strategies))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
         database=None,
+        derandomize=True,  # the same cases every run: the counts in the summary are stable
         suppress_health_check=list(HealthCheck),
     )
     def conforms(case: Any) -> None:
@@ -133,9 +139,3 @@ def fuzz(operation: Any, tried: Counter[str], statuses: dict[str, Counter[int]])
         statuses[operation.label][response.status_code] += 1
 
     conforms()
-
-
-def report(request: pytest.FixtureRequest, text: str) -> None:
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\n" + text)
