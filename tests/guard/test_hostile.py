@@ -379,3 +379,13 @@ def test_a_message_that_fails_sync_validation_is_not_stored(
     r = client.post(ROUTES[0] + "?syncValidation=true", content=encoded(message))
     assert r.status_code == 400
     assert check(r, lake) == ([], [])
+
+
+def test_batch_size_is_capped(fuzz: tuple[TestClient, LakeWatch, Settings]) -> None:
+    client, lake, conf = fuzz
+    at_cap = client.post(ROUTES[1], json={"messages": [{}] * conf.max_batch_messages})
+    assert at_cap.status_code == 207
+    check(at_cap, lake)
+    over = client.post(ROUTES[1], json={"messages": [{}] * (conf.max_batch_messages + 1)})
+    assert over.status_code == 413
+    assert check(over, lake) == ([], [])

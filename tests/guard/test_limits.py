@@ -128,3 +128,25 @@ def test_per_ip_limit_on_browser_inlets(limited: TestClient, settings: Settings)
     # An inlet without allowed origins is not limited per IP.
     for _ in range(3):
         assert single(limited, server.id).status_code == 200
+
+
+def test_other_origins_get_no_cors_headers_even_when_refused(
+    limited: TestClient, settings: Settings
+) -> None:
+    origin, evil = "https://shop.example.com", "https://evil.example"
+    inlet = make_inlet(settings, allowed_origins=[origin], requests_per_second=1)
+    locked = make_inlet(settings, allowed_origins=[origin], auth_required=True)
+    accepted_evil = single(limited, inlet.id, origin=evil)
+    assert accepted_evil.status_code == 200
+    refused = single(limited, inlet.id, origin=evil)
+    assert refused.status_code == 429
+    for r in (accepted_evil, refused, single(limited, locked.id, origin=evil)):
+        assert not any(h.startswith("access-control-") for h in r.headers), r.headers
+    unauthorized = single(limited, locked.id, origin=origin)
+    assert unauthorized.status_code == 401
+    assert unauthorized.headers["access-control-allow-origin"] == origin
+    preflight = limited.options(
+        f"/collection/{inlet.id}",
+        headers={"origin": evil, "access-control-request-method": "POST"},
+    )
+    assert not any(h.startswith("access-control-") for h in preflight.headers)
