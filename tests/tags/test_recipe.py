@@ -11,29 +11,12 @@ from typing import Any
 import jinja2
 import pytest
 
-from collector import seed
 from collector.tags import recipe
 from collector.tags.manifest import Manifest, ManifestError
 from collector.tags.properties import Properties
 from collector.tags.recipe import Recipe, tojson
 from tests.tags.conftest import beacon_rule, run_in_node
-
-# Values that would end a <script> element, open an HTML comment, close a JS string or
-# comment, or end a line in pre-2019 JavaScript, if they reached the library as raw text.
-HOSTILE = [
-    "</script><script>window.__pwned = 1</script>",
-    "</SCRIPT ><script>alert(1)</script>",
-    "<!--<script>",
-    "-->",
-    "]]>",
-    "*/ window.__pwned = 1; /*",
-    '"; window.__pwned = 1; //',
-    "'; window.__pwned = 1; //",
-    "back\\slash \\u2028 \\\\",
-    "line\u2028separator\u2029paragraph",
-    "`${window.__pwned = 1}`",
-    "&amp; &lt; \u00e9\u00e8 \U0001f600",
-]
+from tests.tags.hostile import HOSTILE, RULES, hostile_library
 
 
 def test_tojson_escapes_what_could_close_a_script_or_end_a_line() -> None:
@@ -85,36 +68,11 @@ def test_build_minifies_keeps_the_banner_gzips_and_hashes(manifest: Manifest) ->
     assert r.build(config, banner="xdm-tag 1.0.0 | test") == built  # deterministic
 
 
-def _hostile_property(props: Properties) -> dict[str, Any]:
-    fields = [f"_demo.campaign.{k}" for k in ("source", "medium", "name", "term", "content")]
-    fields += ["_demo.pageCategory", "_demo.experimentVariant", "_demo.searchTerm"]
-    fields += ["web.webPageDetails.name", "web.webPageDetails.siteSection", "eventType"]
-    fields += ["web.webInteraction.name"]
-    assert len(fields) == len(HOSTILE)
-    elements = {
-        f"de {value}": {"type": "dataElements/constant", "settings": {"value": value}}
-        for value in HOSTILE
-    }
-    rows = [(path, value) for path, value in zip(fields, HOSTILE, strict=True)]
-    by_reference = [("producedBy", f"%de {HOSTILE[0]}%")]
-    loaded = beacon_rule(HOSTILE[0], *rows)
-    loaded["events"] = [{"type": "events/libraryLoaded", "settings": {}}]
-    referenced = beacon_rule(HOSTILE[5], *by_reference)
-    referenced["events"] = [{"type": "events/libraryLoaded", "settings": {}}]
-    prop = props.create(
-        org_id=seed.DEMO_ORG,
-        name=HOSTILE[0],
-        document={"dataElements": elements, "rules": [loaded, referenced]},
-    )
-    library = props.publish(prop.id, "production")
-    return {"fields": fields, "text": library.text}
-
-
 def test_hostile_configuration_values_round_trip_and_cannot_break_out(
     props: Properties, tmp_path: Path
 ) -> None:
-    hostile = _hostile_property(props)
-    text = hostile["text"]
+    library = hostile_library(props)
+    text = library.text
     for value in HOSTILE:
         if any(c in value for c in "<>&'\u2028\u2029"):
             assert value not in text, value
@@ -122,11 +80,7 @@ def test_hostile_configuration_values_round_trip_and_cannot_break_out(
     assert "<!--" not in text and "\u2028" not in text and "\u2029" not in text
     result = run_in_node(text, tmp_path)  # node --check first, then run on the fake window
     assert result["warnings"] == []
-    assert result["rules"] == [HOSTILE[0], HOSTILE[5]]
+    assert result["rules"] == RULES
     first, second = (b["body"]["xdmEntity"] for b in result["beacons"])
-    for path, value in zip(hostile["fields"], HOSTILE, strict=True):
-        node: Any = first
-        for key in path.split("."):
-            node = node[key]
-        assert node == value, path
-    assert second["producedBy"] == HOSTILE[0]
+    assert library.problems(first, second) == []
+    assert first["eventType"] == HOSTILE[10]
