@@ -2,33 +2,45 @@
 
 A SQLite writer thread inside the busy web worker collapses under the GIL (DESIGN.md), so the
 projector is a separate process (``spawn`` context: no inherited sockets or locks). A supervisor
-thread restarts it, with back-off, whenever it exits without being asked to; ``stop`` sets the
-shared stop event, waits for the current batch to commit and terminates it only as a last resort.
+thread restarts it, with back-off, whenever it exits without being asked to. ``stop`` sends
+SIGTERM, which the child turns into "finish the current batch, then exit"; SIGKILL only as a
+last resort. (A shared ``multiprocessing.Event`` is not used: a child killed while waiting on it
+leaves the event's condition blocked for every later ``set``.)
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from multiprocessing.context import SpawnProcess
-from typing import Any
 
 from collector.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def _child_main(settings: Settings, stop_event: Any) -> None:
+def _child_main(settings: Settings, parent_pid: int) -> None:
+    """The projector process: SIGTERM (or the parent's death) stops it after its batch."""
+    stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s projector %(name)s: %(message)s",
     )
+
+    def orphan_watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                stop.set()
+
+    threading.Thread(target=orphan_watch, name="orphan-watch", daemon=True).start()
     from collector.profile.projector import run_projector
 
-    run_projector(settings, stop_event)
+    run_projector(settings, stop)
 
 
 class ProjectorProcess:
@@ -41,7 +53,6 @@ class ProjectorProcess:
     ) -> None:
         self.settings = settings
         self._ctx = multiprocessing.get_context("spawn")
-        self._stop_event = self._ctx.Event()
         self._stopping = threading.Event()
         self._process: SpawnProcess | None = None
         self._thread: threading.Thread | None = None
@@ -67,23 +78,24 @@ class ProjectorProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        self._stop_event.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
         process = self._process
         if process is not None:
+            if process.is_alive():
+                process.terminate()
             process.join(timeout)
             if process.is_alive():
-                log.warning("projector did not stop in %.0f s: terminating it", timeout)
-                process.terminate()
+                log.warning("projector did not stop in %.0f s: killing it", timeout)
+                process.kill()
                 process.join(timeout)
             process.close()
             self._process = None
 
     def _spawn(self) -> None:
         process = self._ctx.Process(
-            target=_child_main, args=(self.settings, self._stop_event), name="collector-projector"
+            target=_child_main, args=(self.settings, os.getpid()), name="collector-projector"
         )
         process.start()
         self._process = process
