@@ -7,8 +7,8 @@ schema fields hold identities. Both come from the dataset's schema in ``settings
 the class behind ``meta:class`` (time-series behaviour or the ExperienceEvent class means events),
 and properties marked with ``"xdm:identityNamespace": "<code>"`` (optionally
 ``"xdm:isPrimary": true``) or ``"meta:identity": {"namespace": "<code>", "primary": true}``.
-A schema that marks no identity field gets the fallback fields ``personalEmail.address`` (Email)
-and ``mobilePhone.number`` (Phone).
+A record schema that marks no identity field gets the fallback fields ``personalEmail.address``
+(Email) and ``mobilePhone.number`` (Phone); events use only the fields their schema marks.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class DatasetInfo:
     id: str
     schema_id: str
     kind: Kind  # "auto": decided per message (a ``timestamp`` means an event)
-    identity_fields: tuple[IdentityField, ...]
+    identity_fields: tuple[IdentityField, ...]  # for records (the fallback when none is marked)
+    event_fields: tuple[IdentityField, ...]  # for events: only fields the schema marks
 
 
 class Catalog:
@@ -73,7 +74,7 @@ class Catalog:
         kind = _kind(schema_id if class_id is None else class_id, schema, self._schemas)
         composed = self._schemas.registry_composed(schema_id) or schema
         fields = tuple(self._schemas.identity_fields(composed)) if composed else ()
-        return DatasetInfo(dataset_id, schema_id, kind, fields or FALLBACK_FIELDS)
+        return DatasetInfo(dataset_id, schema_id, kind, fields or FALLBACK_FIELDS, fields)
 
 
 def _profile_enabled(control_db: Path) -> list[tuple[str, str]]:

@@ -32,15 +32,11 @@ class Message:
     time_ms: int  # event timestamp, or the record's timestamp / _repo.modifyDate
     identities: list[Identity]
     malformed_identities: int
+    event_id: str  # the entity's ``_id``, or the xactionId when it has none
 
     @property
     def size(self) -> int:
         return len(self.entity_json)
-
-    @property
-    def event_id(self) -> str:
-        value = self.entity.get("_id")
-        return value if isinstance(value, str) and value else self.xaction_id
 
 
 def parse(line: bytes, dataset: DatasetInfo) -> Message:
@@ -68,7 +64,8 @@ def parse(line: bytes, dataset: DatasetInfo) -> Message:
         repo = entity.get("_repo")
         modified = repo.get("modifyDate") if isinstance(repo, dict) else None
         time_ms = _ms(entity.get("timestamp", modified), received_ms)
-    found = extract(entity, dataset.identity_fields)
+    found = extract(entity, dataset.identity_fields if kind == "record" else dataset.event_fields)
+    event_id = entity.get("_id")
     return Message(
         dataset.id,
         xaction_id,
@@ -79,6 +76,7 @@ def parse(line: bytes, dataset: DatasetInfo) -> Message:
         time_ms,
         found.identities,
         found.malformed,
+        event_id if isinstance(event_id, str) and event_id else xaction_id,
     )
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
+from collector.profile.checkpointer import Checkpointer
 from collector.profile.graph import Key
 from collector.profile.messages import CorruptLine, Message, parse
 from collector.profile.store import connect_writer
@@ -61,7 +62,10 @@ class Projector:
         self.limits = limits or Limits()
         self._clock = clock
         self._only = frozenset(only_datasets) if only_datasets is not None else None
-        self.conn = connect_writer(db_path or settings.profile_db_path)
+        path = db_path or settings.profile_db_path
+        self.conn = connect_writer(path)
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")  # see checkpointer.py
+        self._checkpointer = Checkpointer(path)
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
@@ -69,6 +73,8 @@ class Projector:
         self._erasures_seen = 0
 
     def close(self) -> None:
+        self._checkpointer.close()
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.conn.close()
 
     def step(self) -> int:
@@ -83,6 +89,8 @@ class Projector:
         with _no_gc():  # parsed JSON holds no cycles; collecting 100k+ fresh objects costs 2x
             self._step(chunks, datasets, counters)
         self.tail.advance(chunks)
+        self._checkpointer.poke()
+        self._checkpointer.wait_if_behind(self.conn)
         return max(1, sum(len(c.lines) for c in chunks))
 
     def _step(

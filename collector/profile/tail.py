@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-_READ_CHUNK = 4 << 20
+_READ_CHUNK = 16 << 20
+_MIN_READ = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class LakeTail:
         self._clock = clock
         self._scanned_at = float("-inf")
         self._datasets: tuple[str, ...] = ()
+        self._line_bytes = 2048.0  # running estimate, to read about as much as the budget needs
         self._active: set[str] = set()  # segments that may still grow or have unread lines
         self._newest: set[str] = set()  # segments of the newest hour of each dataset
 
@@ -100,12 +102,17 @@ class LakeTail:
             return None
         if size <= start:
             return None
+        wanted = max(_MIN_READ, int(budget * self._line_bytes * 1.25))
+        available = min(size - start, _READ_CHUNK)
         with path.open("rb") as f:
             f.seek(start)
-            data = f.read(min(size - start, _READ_CHUNK))
-        last = data.rfind(b"\n")
+            data = f.read(min(available, wanted))
+            last = data.rfind(b"\n")
+            if last == -1 and len(data) < available:  # a line longer than the estimate
+                data += f.read(available - len(data))
+                last = data.rfind(b"\n")
         if last == -1:
-            if len(data) == _READ_CHUNK:  # one line longer than a chunk: never a valid message
+            if len(data) == _READ_CHUNK:  # a line longer than 16 MB: never a valid message
                 return Chunk(segment, self._known[segment], start, start + len(data), [])
             return None
         lines: list[tuple[int, bytes]] = []
@@ -114,6 +121,7 @@ class LakeTail:
             newline = data.index(b"\n", position)
             lines.append((start + newline + 1, data[position:newline]))
             position = newline + 1
+        self._line_bytes = 0.8 * self._line_bytes + 0.2 * (position / len(lines))
         return Chunk(segment, self._known[segment], start, start + position, lines)
 
 

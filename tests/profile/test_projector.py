@@ -261,3 +261,16 @@ def test_settings_are_passed_not_read(settings: Settings) -> None:
     conn = sqlite3.connect(small.profile_db_path)
     assert conn.execute("SELECT COUNT(*) FROM experience_events").fetchone() == (5,)
     conn.close()
+
+
+def test_a_long_line_after_short_ones_is_read_whole(settings: Settings, lake: Lake) -> None:
+    projector = Projector(dataclasses.replace(settings, projector_batch_size=1))
+    for n in range(20):
+        lake.event(ids(ECID="e"), event_id=f"short{n}")
+    lake.record({"identityMap": ids(ECID="e"), "blob": "z" * 90_000})
+    lake.event(ids(ECID="e"), event_id="last")
+    assert projector.catch_up() == 22
+    projector.close()
+    assert rows(settings, "SELECT COUNT(*) FROM experience_events") == [(21,)]
+    [(entity,)] = rows(settings, "SELECT entity FROM profiles")
+    assert len(orjson.loads(entity)["blob"]) == 90_000
