@@ -17,6 +17,7 @@ import orjson
 
 from collector.controlplane import ControlPlane, ControlPlaneError
 from collector.guard_cli import chosen_limits, inlet_limits, limit_options, tokens
+from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.settings import Settings, to_env
 from collector.tags import migrations as tag_migrations
@@ -297,3 +298,5 @@ main.add_command(schemas)
 main.add_command(failed)
 main.add_command(properties)
 inlets.add_command(inlet_limits)
+for _command in profile_commands:
+    main.add_command(_command)
