@@ -40,9 +40,15 @@ class ClientInfo:
         self.describe_agent: Callable[[str], dict[str, Any]] = lru_cache(
             maxsize=settings.user_agent_cache_size
         )(_describe_agent)
+        self._blocks: Callable[[str | None, str], dict[str, Any]] = lru_cache(
+            maxsize=settings.user_agent_cache_size
+        )(self._block)
 
     def build(self, ip: str | None, user_agent: str | None) -> dict[str, Any]:
-        agent = (user_agent or "")[:_UA_MAX]
+        """The ``client`` block of a lake line. Cached per (peer, agent): treat it as frozen."""
+        return self._blocks(ip, (user_agent or "")[:_UA_MAX])
+
+    def _block(self, ip: str | None, agent: str) -> dict[str, Any]:
         info = dict(self.describe_agent(agent)) if agent else dict(_NO_AGENT)
         info["ip"] = self.anonymise(ip)
         return info

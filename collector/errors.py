@@ -12,7 +12,12 @@ _DCS = "http://ns.adobe.com/adobecloud/problem/data-collection-service"
 
 
 def message_prefix(inlet_id: str | None, org_id: str | None) -> str:
-    """The prefix DCS puts in front of every message: ``inletId: [..] imsOrgId: [..] ``."""
+    """The prefix DCS puts in front of every message: ``inletId: [..] imsOrgId: [..] ``.
+
+    Errors of routes that are not about an inlet (schemas, tags, profiles) have none.
+    """
+    if inlet_id is None and org_id is None:
+        return ""
     return f"inletId: [{inlet_id or ''}] imsOrgId: [{org_id or ''}] "
 
 

@@ -54,9 +54,11 @@ def test_user_agents(tmp_path: Path) -> None:
 
 def test_user_agent_cache(tmp_path: Path) -> None:
     client = info(tmp_path, "drop")
-    for _ in range(100):
-        client.build(None, CHROME)
+    for i in range(100):
+        client.build(f"10.0.0.{i}", CHROME)  # a new peer each time: the agent parse is shared
+    assert client.describe_agent.cache_info().misses == 1  # type: ignore[attr-defined]
     assert client.describe_agent.cache_info().hits == 99  # type: ignore[attr-defined]
+    assert client.build("10.0.0.1", CHROME) is client.build("10.0.0.1", CHROME)
 
 
 def test_xaction_ids_are_unique_and_ordered() -> None:
