@@ -23,6 +23,10 @@ from collector.settings import Settings
 _CLOSE = {"connection": "close"}
 
 
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+_TO_ANGLE = bytes.maketrans(b"[{]}", b"<<>>")
+
+
 async def read_json(request: Request, settings: Settings) -> Any:
     """The parsed JSON body, or a ``CollectorError`` in the contract's shape."""
     raw = await _read(request, settings)
@@ -90,12 +94,28 @@ def _decompress(raw: bytes, encoding: str, limit: int) -> bytes:
 def too_deep(parsed: Any, raw: bytes, limit: int) -> bool:
     """Whether parsed JSON nests arrays/objects deeper than ``limit``.
 
-    A text with no more brackets than the limit cannot be deeper (free for ordinary single
-    messages). Otherwise the parsed document is walked level by level, iteratively, visiting
-    containers only; orjson has already refused anything deeper than 1024 levels.
+    The text is cut down, in C, to its brackets, quotes and backslashes. With no more
+    brackets than the limit it cannot be deeper (ordinary single messages stop here).
+    Otherwise the empty string pairs are dropped. When no quote or backslash is left (no
+    string held a bracket or an escape, the usual case), each pass removing ``<>`` peels one
+    level.
+    Anything else is decided by walking the parsed document.
     """
-    if raw.count(b"{") + raw.count(b"[") <= limit:
+    structure = raw.translate(_TO_ANGLE, _NOT_STRUCTURE)
+    if structure.count(b"<") <= limit:
         return False
+    structure = structure.replace(b'""', b"")
+    if b'"' in structure or b"\\" in structure:
+        return _walk_too_deep(parsed, limit)
+    for _ in range(limit):
+        structure = structure.replace(b"<>", b"")
+        if not structure:
+            return False
+    return True
+
+
+def _walk_too_deep(parsed: Any, limit: int) -> bool:
+    """Level by level, iteratively, visiting containers only (orjson stops at 1024 levels)."""
     level = [parsed]
     for _ in range(limit):
         below: list[Any] = []
