@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from collector.errors import RateLimited
@@ -28,6 +28,7 @@ from collector.errors import RateLimited
 log = logging.getLogger(__name__)
 
 _PAUSE_AFTER_FAILURE = 1.0
+_SWEEP_EVERY = 5.0
 _WARN_EVERY = 10.0
 # Connection and read timeouts for a shared Redis storage, in seconds.
 _REDIS_TIMEOUT = 0.25
@@ -132,7 +133,31 @@ def _item(quota: Quota) -> RateLimitItem:
     return kind(quota.amount, namespace=f"xdmc-{quota.name}")
 
 
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """The ``limits`` memory storage, sweeping expired keys inline instead of from a thread.
+
+    ``MemoryStorage.incr`` starts a ``threading.Timer`` every 10 ms while hits keep coming,
+    and ``Thread.start()`` blocks the event loop until the new thread runs: measured as the
+    largest single cost of a single-message request. The library already expires a key
+    lazily when it is read; this sweeps the keys nobody reads again (visitors gone, in
+    per-IP limits) once per ``_SWEEP_EVERY`` seconds, on the caller's thread.
+    """
+
+    def __init__(self, uri: str | None = None, **options: Any) -> None:
+        super().__init__(uri, **options)
+        self.timer.cancel()  # the one the base class starts; no other is ever started
+        self._next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the base class's private hook
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_EVERY
+            getattr(self, "_MemoryStorage__expire_events")()
+
+
 def _open_storage(uri: str) -> Storage:
+    if uri.split(":", 1)[0] == "memory":
+        return InlineExpiryMemoryStorage(uri, wrap_exceptions=True)
     options: dict[str, float | str | bool] = {"wrap_exceptions": True}
     if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
         options |= {"socket_timeout": _REDIS_TIMEOUT, "socket_connect_timeout": _REDIS_TIMEOUT}

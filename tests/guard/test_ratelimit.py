@@ -129,3 +129,41 @@ def test_an_unreachable_storage_lets_requests_through(caplog: pytest.LogCaptureF
 def test_async_storage_is_refused() -> None:
     with pytest.raises(ValueError, match="asynchronous"):
         RateLimits("async+memory://")
+
+
+def test_memory_storage_starts_no_threads_under_load() -> None:
+    """limits' own memory storage starts a Timer thread every 10 ms; ours never does."""
+    import threading
+
+    from collector.ratelimit import InlineExpiryMemoryStorage, Quota, RateLimits
+
+    limits = RateLimits("memory://")
+    assert isinstance(limits.storage, InlineExpiryMemoryStorage)
+    started = []
+    real_start = threading.Thread.start
+
+    def spy(self: threading.Thread) -> None:
+        started.append(self)
+        real_start(self)
+
+    threading.Thread.start = spy  # type: ignore[method-assign]
+    try:
+        for i in range(2000):
+            limits.acquire(Quota("requests", 10**6), f"inlet-{i % 7}")
+    finally:
+        threading.Thread.start = real_start  # type: ignore[method-assign]
+    assert started == []
+
+
+def test_memory_storage_sweeps_keys_nobody_reads_again() -> None:
+    from collector.ratelimit import InlineExpiryMemoryStorage
+
+    storage = InlineExpiryMemoryStorage("memory://")
+    storage.incr("gone", expiry=0.001)
+    assert "gone" in storage.storage
+    storage._next_sweep = 0.0  # as if the sweep interval had passed
+    import time as _time
+
+    _time.sleep(0.01)
+    storage.incr("other", expiry=10)
+    assert "gone" not in storage.storage and "other" in storage.storage
