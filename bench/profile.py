@@ -11,6 +11,13 @@ out (``bench.messages.page_view`` events, about 1.3 KB of XDM each):
 
 Throughput is lines consumed / wall time of ``Projector.catch_up`` (SQLite WAL,
 synchronous=NORMAL, batches of ``projector_batch_size``); generation is not timed.
+
+``--latency`` measures time to profile instead: a writer appends lines to a lake segment at a
+steady rate (``--rate``, 100 lines every 10 ms, each stamped with its write time as
+``receivedTimeMs``), the projector runs in its own supervised process (``ProjectorProcess``,
+default poll interval), and a reader polls ``experience_events`` every 2 ms; latency is
+"visible in SQLite" minus ``receivedTimeMs``, i.e. from the lake append (the moment the
+collector acknowledges) to visibility, without the HTTP hop.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import random
 import sqlite3
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,11 +138,107 @@ def large(root: Path, profiles: int, events: int, rng: random.Random) -> float:
     return lines / seconds
 
 
+def latency(root: Path, rate: int, seconds: float) -> None:
+    from collector.profile.process import ProjectorProcess
+
+    settings = Settings(data_dir=root / "latency", schemas_dir=root / "none")
+    _control(settings)
+    when = datetime.fromtimestamp(time.time(), UTC)
+    directory = settings.lake_dir / DATASET / f"date={when:%Y-%m-%d}" / f"hour={when:%H}"
+    directory.mkdir(parents=True, exist_ok=True)
+    segment = directory / f"part-{int(time.time() * 1000):013d}-latency.jsonl"
+    process = ProjectorProcess(settings)
+    process.start()
+    seen: list[float] = []
+    stop = threading.Event()
+    reader = threading.Thread(target=_watch, args=(settings, seen, stop))
+    reader.start()
+    template = page_view("x")
+    per_tick = max(1, rate // 100)
+    sent = 0
+    try:
+        time.sleep(2.0)  # let the process start and create the store
+        with segment.open("ab") as f:
+            began = time.monotonic()
+            while time.monotonic() - began < seconds:
+                now_ms = int(time.time() * 1000)
+                lines = []
+                for _ in range(per_tick):
+                    entity = dict(template)
+                    entity["_id"] = f"lat-{sent}"
+                    entity["identityMap"] = {"ECID": [{"id": f"{sent % 10_000:038d}"}]}
+                    lines.append(
+                        orjson.dumps(
+                            {
+                                "xactionId": f"{now_ms}:1:{sent}",
+                                "receivedTimeMs": now_ms,
+                                "datasetId": DATASET,
+                                "entity": entity,
+                            }
+                        )
+                    )
+                    sent += 1
+                f.write(b"\n".join(lines) + b"\n")
+                f.flush()
+                time.sleep(max(0.0, began + sent / rate - time.monotonic()))
+        deadline = time.monotonic() + 30
+        while len(seen) < sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join()
+        process.stop()
+    ordered = sorted(seen)
+    if not ordered:
+        print("latency: nothing became visible")
+        return
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    print(
+        f"time to profile at {rate:,} msg/s for {seconds:.0f} s: {len(ordered):,}/{sent:,} visible;"
+        f" p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms, max {ordered[-1]:.0f} ms"
+        f" (target p99 <= 100 ms: {'met' if pct(0.99) <= 100 else 'MISSED'})"
+    )
+
+
+def _watch(settings: Settings, seen: list[float], stop: threading.Event) -> None:
+    last = 0
+    conn: sqlite3.Connection | None = None
+    while not stop.is_set():
+        try:
+            if conn is None:
+                conn = sqlite3.connect(f"file:{settings.profile_db_path}?mode=ro", uri=True)
+            rows = conn.execute(
+                "SELECT seq, received_ms FROM experience_events WHERE seq > ? ORDER BY seq",
+                (last,),
+            ).fetchall()
+        except sqlite3.Error:
+            rows = []
+        now_ms = time.time() * 1000
+        for seq, received in rows:
+            seen.append(now_ms - received)
+            last = seq
+        stop.wait(0.002)
+    if conn is not None:
+        conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profiles", type=int, default=1_000_000, help="size of the large store")
+    parser.add_argument("--events", type=int, default=300_000, help="events per scenario")
+    parser.add_argument("--latency", action="store_true", help="measure time to profile")
+    parser.add_argument("--rate", type=int, default=10_000, help="messages/s for --latency")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of --latency")
     args = parser.parse_args()
+    if args.latency:
+        with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+            latency(Path(tmp), args.rate, args.seconds)
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         root = Path(tmp)
@@ -142,8 +246,8 @@ def main() -> None:
             small(root, 1_000, 20_000, rng)
             large(root, 50_000, 20_000, rng)
         else:
-            small(root, 10_000, 300_000, rng)
-            large(root, 1_000_000, 300_000, rng)
+            small(root, 10_000, args.events, rng)
+            large(root, args.profiles, args.events, rng)
 
 
 if __name__ == "__main__":
