@@ -152,7 +152,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         now = time.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + _SWEEP_EVERY
-            getattr(self, "_MemoryStorage__expire_events")()
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 def _open_storage(uri: str) -> Storage:
