@@ -1,21 +1,25 @@
 """``ProjectorProcess``: runs the projector in its own process and keeps it running.
 
 A SQLite writer thread inside the busy web worker collapses under the GIL (DESIGN.md), so the
-projector is a separate process (``spawn`` context: no inherited sockets or locks). A supervisor
-thread restarts it, with back-off, whenever it exits without being asked to. ``stop`` sends
-SIGTERM, which the child turns into "finish the current batch, then exit"; SIGKILL only as a
-last resort. (A shared ``multiprocessing.Event`` is not used: a child killed while waiting on it
-leaves the event's condition blocked for every later ``set``.)
+projector is a separate process (``spawn`` context: no inherited sockets or locks). Only one
+process per data directory supervises a projector (a lock file: with several uvicorn workers
+the first one to start wins, the others skip). A supervisor thread restarts the projector, with
+back-off, whenever it exits without being asked to. ``stop`` sends SIGTERM, which the child
+turns into "finish the current batch, then exit"; SIGKILL only as a last resort. (A shared
+``multiprocessing.Event`` is not used: a child killed while waiting on it leaves the event's
+condition blocked for every later ``set``.)
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 from multiprocessing.context import SpawnProcess
+from typing import IO
 
 from collector.settings import Settings
 
@@ -59,6 +63,7 @@ class ProjectorProcess:
         self._restart_delay = restart_delay
         self._max_restart_delay = max_restart_delay
         self.restarts = 0
+        self._lock: IO[str] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -67,14 +72,33 @@ class ProjectorProcess:
     def is_alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Start the projector unless another process (a sibling worker) supervises one."""
         if self._thread is not None:
-            return
+            return True
+        if not self._take_supervisor_lock():
+            log.info("another process supervises the projector of %s", self.settings.data_dir)
+            return False
         self._spawn()
         self._thread = threading.Thread(
             target=self._supervise, name="projector-supervisor", daemon=True
         )
         self._thread.start()
+        return True
+
+    def _take_supervisor_lock(self) -> bool:
+        path = self.settings.profile_db_path.with_name(
+            self.settings.profile_db_path.name + ".supervisor.lock"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            return False
+        self._lock = lock
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
@@ -92,6 +116,9 @@ class ProjectorProcess:
                 process.join(timeout)
             process.close()
             self._process = None
+        if self._lock is not None:
+            self._lock.close()  # releases the supervisor lock
+            self._lock = None
 
     def _spawn(self) -> None:
         process = self._ctx.Process(

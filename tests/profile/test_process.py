@@ -31,7 +31,10 @@ def test_the_process_projects_is_restarted_when_it_dies_and_stops(
 ) -> None:
     lake.event(ids(ECID="a"), event_id="v1")
     process = ProjectorProcess(settings, restart_delay=0.1)
-    process.start()
+    assert process.start()
+    sibling = ProjectorProcess(settings)  # another worker of the same server
+    assert not sibling.start() and sibling.pid is None
+    sibling.stop()
     try:
         _wait_for(settings, 1)
         first = process.pid
@@ -47,3 +50,6 @@ def test_the_process_projects_is_restarted_when_it_dies_and_stops(
         process.stop(timeout=20)
     assert not process.is_alive()
     assert process.restarts == 1  # a requested stop is not a crash
+    again = ProjectorProcess(settings)  # the lock was released
+    assert again.start()
+    again.stop()
