@@ -31,15 +31,16 @@ _WHOLE = re.compile(r"^%([^%]+)%$")
 _REFERENCE = re.compile(r"%([^%]+)%")
 # Text between two percent signs that is meant as a reference (not "50% off, 20% more").
 _NAME_LIKE = re.compile(r"^[\w$.-](?:[\w$. -]*[\w$.-])?$")
-# Fields the runtime adds to every beacon: _id and timestamp when unmapped, the device id.
+# Fields the runtime adds to every beacon: _id when unmapped, the device id.
 RUNTIME_FIELDS = (
     "_id",
-    "timestamp",
     "identityMap.ECID[0].id",
     "identityMap.ECID[0].primary",
     "identityMap.ECID[0].authenticatedState",
 )
+# Fields the runtime fills when the schema has them (``fill`` flags set at publish).
 FILL_FIELDS = {
+    "timestamp": ("timestamp",),
     "environment": (
         "environment.type",
         "environment.browserDetails.userAgent",

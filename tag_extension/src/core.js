@@ -257,7 +257,6 @@ function run(win, C) {
     if (cv == "out") return;
     var m = e.identityMap = e.identityMap || {}, ref = {id: sc, contentType: CT}, n;
     put(e, "_id", uuid(), 1);
-    put(e, "timestamp", new win.Date().toISOString(), 1);
     for (n in ids) [].concat(ids[n]).forEach(i => {
       if (i && i.id && !(m[n] = m[n] || []).some(j => j.id == i.id)) m[n].push(i);
     });

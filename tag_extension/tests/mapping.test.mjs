@@ -66,6 +66,12 @@ test("_id and timestamp are generated when unmapped and kept when mapped", () =>
   assert.equal(mapped.timestamp, "2020-01-01T00:00:00Z");
 });
 
+test("no timestamp is added for a schema without one (records)", () => {
+  const e = entityOf([{path: "person.name.firstName", value: "Ada"}], {fill: {timestamp: false}});
+  assert.equal(e.timestamp, undefined);
+  assert.match(e._id, /^[0-9a-f-]{36}$/);
+});
+
 test("_id falls back to getRandomValues, then Math.random, without crypto.randomUUID", () => {
   const noUuid = {getRandomValues: a => globalThis.crypto.getRandomValues(a)};
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

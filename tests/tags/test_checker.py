@@ -38,7 +38,9 @@ def test_a_good_property_is_saved_with_defaults_and_fill_flags(props: Properties
         "datasetId": seed.WEB_EVENTS,
     }
     # web-events has the environment and web page fields, so the runtime may fill them.
-    assert prop.rules[0]["actions"][0]["settings"]["fill"] == {"environment": True, "web": True}
+    assert prop.rules[0]["actions"][0]["settings"]["fill"] == {
+        "environment": True, "web": True, "timestamp": True
+    }
 
 
 def test_unknown_xdm_path_names_rule_action_row_and_path(props: Properties) -> None:
@@ -139,14 +141,13 @@ def test_org_inlet_and_datasets_must_belong_together(props: Properties) -> None:
         props.create(org_id="NOPE@AdobeOrg", name="x")
 
 
-def test_a_schema_without_the_fields_the_runtime_adds_is_refused(props: Properties) -> None:
+def test_a_record_schema_gets_no_timestamp(props: Properties) -> None:
+    """Profile records have no timestamp: the runtime is told not to add one."""
     rule = beacon_rule("login", ("personalEmail.address", "a@example.com"), datasetId=seed.PROFILES)
     rule["actions"][0]["settings"]["schemaId"] = seed.PROFILE_SCHEMA
-    problems = _refused(props, {"rules": [rule]})
-    assert problems == [
-        "rule 1 'login', action 1 (actions/sendBeacon): schema"
-        f" {seed.PROFILE_SCHEMA} has no field 'timestamp', which the tag adds to every beacon"
-    ]
+    prop = props.create(org_id=seed.DEMO_ORG, name="crm", document={"rules": [rule]})
+    fill = prop.rules[0]["actions"][0]["settings"]["fill"]
+    assert fill == {"timestamp": False, "environment": False, "web": False}
 
 
 def test_publishing_checks_again(props: Properties, tag_settings: Any) -> None:

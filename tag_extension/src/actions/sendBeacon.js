@@ -1,6 +1,7 @@
 // Builds an XDM entity from mapping rows {path, value} (values already resolved, paths may
 // carry array indices), fills environment and web page details when the schema has them,
-// and queues it (the core adds _id, timestamp, identities and the envelope).
+// adds a timestamp unless the schema has none (records), and queues it (the core adds _id,
+// identities and the envelope).
 M["actions/sendBeacon"] = (s, ev, t) => {
   var e = {}, f = s.fill || {}, w = t.win, d = t.doc, n = t.nav,
     fill = (base, o) => Object.keys(o).forEach(k => put(e, base + k, o[k], 1));
@@ -11,5 +12,6 @@ M["actions/sendBeacon"] = (s, ev, t) => {
     "browserDetails.viewportHeight": w.innerHeight});
   f.web && fill("web.", {"webPageDetails.URL": w.location.href, "webPageDetails.name": d.title,
     "webReferrer.URL": d.referrer});
+  f.timestamp !== false && put(e, "timestamp", new w.Date().toISOString(), 1);
   t.send(e, s.datasetId, s.schemaId);
 };
