@@ -20,6 +20,9 @@ from collector.guard import Guard
 from collector.http import json_response, problem_response
 from collector.lake import Lake
 from collector.pipeline import Pipeline
+from collector.profile import routes as profile_routes
+from collector.profile.process import ProjectorProcess
+from collector.profile.store import ProfileStore
 from collector.ratelimit import RateLimits
 from collector.schemas import routes as schema_routes
 from collector.schemas.registry import SchemaRegistry
@@ -55,9 +58,16 @@ def create_app(settings: Settings) -> Starlette:
         app.state.pipeline = Pipeline(
             settings, control=control, registry=registry, lake=lake, guard=guard
         )
+        app.state.profiles = ProfileStore.open(settings)
+        projector = ProjectorProcess(settings) if settings.run_projector else None
+        if projector is not None:
+            projector.start()  # a no-op in workers where a sibling already supervises one
         try:
             yield
         finally:
+            if projector is not None:
+                projector.stop()
+            app.state.profiles.close()
             lake.close()
             limits.close()
             tokens.close()
@@ -77,6 +87,7 @@ def _routes() -> list[BaseRoute]:
         Route("/health", _health, methods=["GET"]),
         *monitoring.routes(),
         *schema_routes.routes(),
+        *profile_routes.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]
