@@ -28,7 +28,8 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: $(STAMP) system-deps
+# Lint and types first (what CI runs is what developers run), then every test.
+test: check system-deps
 	@if [ -d tag_extension/tests ]; then node --test tag_extension/tests/; fi
 	$(BIN)/python -m pytest -q
 

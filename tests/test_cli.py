@@ -157,7 +157,8 @@ def test_serve_refuses_to_start_on_a_bad_schema(tmp_path: Path) -> None:
         ' "properties": {"a": {"$ref": "https://example.com/nowhere"}}}'
     )
     result = CliRunner().invoke(
-        main, ["serve", "--data-dir", str(tmp_path / "data"), "--port", "1"],
+        main,
+        ["serve", "--data-dir", str(tmp_path / "data"), "--port", "1"],
         env={"COLLECTOR_SCHEMAS_DIR": str(schemas)},
     )
     assert result.exit_code != 0

@@ -39,7 +39,9 @@ def test_a_good_property_is_saved_with_defaults_and_fill_flags(props: Properties
     }
     # web-events has the environment and web page fields, so the runtime may fill them.
     assert prop.rules[0]["actions"][0]["settings"]["fill"] == {
-        "environment": True, "web": True, "timestamp": True
+        "environment": True,
+        "web": True,
+        "timestamp": True,
     }
 
 
