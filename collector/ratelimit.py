@@ -155,6 +155,13 @@ class InlineExpiryMemoryStorage(MemoryStorage):
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
+# ``Storage.__init_subclass__`` wraps these methods in an error translator for every subclass,
+# so a subclass of MemoryStorage would run its (already wrapped) methods through a second
+# layer on every hit. Keep the base class's single wrapping.
+for _name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+    setattr(InlineExpiryMemoryStorage, _name, getattr(MemoryStorage, _name))
+
+
 def _open_storage(uri: str) -> Storage:
     if uri.split(":", 1)[0] == "memory":
         return InlineExpiryMemoryStorage(uri, wrap_exceptions=True)

@@ -167,3 +167,12 @@ def test_memory_storage_sweeps_keys_nobody_reads_again() -> None:
     _time.sleep(0.01)
     storage.incr("other", expiry=10)
     assert "gone" not in storage.storage and "other" in storage.storage
+
+
+def test_memory_storage_methods_are_wrapped_once() -> None:
+    from limits.storage import MemoryStorage
+
+    from collector.ratelimit import InlineExpiryMemoryStorage
+
+    for name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+        assert getattr(InlineExpiryMemoryStorage, name) is getattr(MemoryStorage, name)
