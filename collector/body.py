@@ -8,7 +8,7 @@ import zlib
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from collector.errors import (
     InvalidMessageFormat,
@@ -59,22 +59,27 @@ async def _read(request: Request, settings: Settings) -> bytes:
             raise UnknownXdmFormat() from None
     chunks: list[bytes] = []
     size = 0
+    receive = request.receive  # the ASGI channel itself: no generator per request
     try:
         async with asyncio.timeout(settings.request_timeout_seconds):
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # http.disconnect: the client left
+                    raise UnknownXdmFormat()
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(
                         f"Request body is larger than {limit} bytes", headers=dict(_CLOSE)
                     )
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise RequestTimeout(
             "Request body was not received in time", headers=dict(_CLOSE)
         ) from None
-    except ClientDisconnect:
-        raise UnknownXdmFormat() from None
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _decompress(raw: bytes, encoding: str, limit: int) -> bytes:

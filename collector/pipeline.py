@@ -253,6 +253,8 @@ class Pipeline:
 
 
 def _sync_flag(request: Request) -> tuple[str | None, bool]:
+    if not request.scope.get("query_string"):
+        return None, False
     for key, value in request.query_params.multi_items():
         spelling = _SYNC_KEYS.get(key.lower())
         if spelling is not None:
