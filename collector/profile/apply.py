@@ -76,7 +76,7 @@ def apply_batch(
                     m.time_ms,
                     m.received_ms,
                     m.xaction_id,
-                    m.entity_json.decode(),
+                    m.entity_json,
                 )
             )
         else:

@@ -29,7 +29,7 @@ from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
 from collector.profile.graph import Key
-from collector.profile.messages import CorruptLine, Message, parse
+from collector.profile.messages import CorruptLine, Message, Parser
 from collector.profile.store import connect_writer
 from collector.profile.tail import Chunk, LakeTail
 from collector.settings import Settings
@@ -71,6 +71,7 @@ class Projector:
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
         self.erased: dict[Key, int] = {}
         self._erasures_seen = 0
+        self._parser = Parser()
 
     def close(self) -> None:
         self._checkpointer.close()
@@ -129,11 +130,12 @@ class Projector:
     def _parse(
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
     ) -> Iterator[Message]:
+        parse = self._parser.parse
         for chunk in chunks:
             info = datasets.get(chunk.dataset_id)
-            for end, line in chunk.lines:
-                if info is None:
-                    continue
+            if info is None:
+                continue
+            for index, line in enumerate(chunk.lines):
                 try:
                     yield parse(line, info)
                 except CorruptLine as exc:
@@ -141,7 +143,7 @@ class Projector:
                     log.warning(
                         "skipping corrupt lake line %s ending at byte %d: %s",
                         chunk.segment,
-                        end,
+                        chunk.offset_after(index),
                         exc,
                     )
 

@@ -29,7 +29,11 @@ class Chunk:
     dataset_id: str
     start: int
     end: int
-    lines: list[tuple[int, bytes]]  # (offset just after the line, line without its newline)
+    lines: list[bytes]  # without their newlines
+
+    def offset_after(self, index: int) -> int:
+        """The byte offset just after line ``index`` (for messages about a bad line)."""
+        return self.start + sum(len(line) + 1 for line in self.lines[: index + 1])
 
 
 class LakeTail:
@@ -115,14 +119,12 @@ class LakeTail:
             if len(data) == _READ_CHUNK:  # a line longer than 16 MB: never a valid message
                 return Chunk(segment, self._known[segment], start, start + len(data), [])
             return None
-        lines: list[tuple[int, bytes]] = []
-        position = 0
-        while len(lines) < budget and position <= last:
-            newline = data.index(b"\n", position)
-            lines.append((start + newline + 1, data[position:newline]))
-            position = newline + 1
-        self._line_bytes = 0.8 * self._line_bytes + 0.2 * (position / len(lines))
-        return Chunk(segment, self._known[segment], start, start + position, lines)
+        lines = data[:last].split(b"\n", budget)
+        if len(lines) > budget:
+            lines.pop()  # the lines past the budget, read again next time
+        consumed = sum(map(len, lines)) + len(lines)
+        self._line_bytes = 0.8 * self._line_bytes + 0.2 * (consumed / len(lines))
+        return Chunk(segment, self._known[segment], start, start + consumed, lines)
 
 
 def _segments(root: Path, *, newest_only: bool) -> list[tuple[Path, bool]]:

@@ -274,3 +274,17 @@ def test_a_long_line_after_short_ones_is_read_whole(settings: Settings, lake: La
     assert rows(settings, "SELECT COUNT(*) FROM experience_events") == [(21,)]
     [(entity,)] = rows(settings, "SELECT entity FROM profiles")
     assert len(orjson.loads(entity)["blob"]) == 90_000
+
+
+def test_the_entity_is_stored_as_the_lake_has_it_and_must_be_utf8(
+    settings: Settings, lake: Lake
+) -> None:
+    stored = lake.event(ids(ECID="e1"), event_id="kept", name="Zoë", n=1.5, ok=True)
+    broken = orjson.dumps(
+        lake.line(EVENTS, {"_id": "bad", "timestamp": "2026-01-01T00:00:00Z", "x": "@@"})
+    ).replace(b"@@", b"\xff\xfe")
+    lake.append_raw(EVENTS, broken + b"\n")
+    project_once(settings)
+    [(entity,)] = rows(settings, "SELECT entity FROM experience_events")
+    assert entity == orjson.dumps(stored["entity"]).decode()
+    assert _counters(settings)["corrupt_lines"] == 1
