@@ -23,7 +23,7 @@ from tests.profile.lakefixture import (
     rows,
 )
 
-QUERIES = Path(__file__).resolve().parents[2] / "collector" / "profile" / "QUERIES.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 DAY = 86_400_000
 JANE_ECID = "11111111111111111111111111111111111111"
 
@@ -64,8 +64,10 @@ def populated(settings: Settings, lake: Lake) -> Settings:
 
 
 def _queries() -> list[str]:
-    text = QUERIES.read_text()
-    return re.findall(r"```sql\n(.*?)```", text, re.S)
+    text = README.read_text()
+    section = text[text.index("## Query the profile store with SQL") :]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```sql\n(.*?)```", section, re.S)
 
 
 def test_the_five_documented_queries(populated: Settings) -> None:
