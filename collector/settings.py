@@ -74,6 +74,7 @@ class Settings:
     run_projector: bool = True
     projector_poll_ms: int = 20
     projector_batch_size: int = 5_000
+    projector_cache_identities: int = 200_000  # identity graph rows kept between batches
 
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -4,7 +4,8 @@ Order of work, all with plain ``executemany``: guardrails and erasures filter me
 already stored (same ``_id`` in the same dataset) and records already applied (same
 ``xactionId``) are dropped; the identity graph links what is left, in lake order; then events
 are inserted and record trees are merged once per (profile, dataset), so a profile touched by
-many messages of the batch is written once.
+many messages of the batch is written once. Looking duplicates up costs more than the rare
+duplicate, so they are found by the inserts themselves (see ``apply_batch``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from collector.profile import fragments, merge
 from collector.profile.graph import Graph, Key
+from collector.profile.graphstate import GraphCache
 from collector.profile.messages import Message
 
 _CHUNK = 400
@@ -30,6 +32,10 @@ class Limits:
     record_max_bytes: int = 100 * 1024
 
 
+class _Duplicates(Exception):
+    """An event or record of the batch was already in the store: take the careful path."""
+
+
 def apply_batch(
     conn: sqlite3.Connection,
     messages: list[Message],
@@ -38,6 +44,35 @@ def apply_batch(
     erased: Mapping[Key, int],
     counters: Counter[str],
     applied_at: str,
+    cache: GraphCache | None = None,
+) -> None:
+    """Apply ``messages``. Duplicates are rare (client retries), so the batch is first applied
+    as if it had none, with ``INSERT OR IGNORE``: if an insert was ignored, that attempt is
+    rolled back and the batch applied again, dropping the duplicates before anything links."""
+    cache = cache if cache is not None else GraphCache()
+    done: Counter[str] = Counter()
+    conn.execute("SAVEPOINT optimistic")
+    try:
+        _apply(conn, messages, limits, erased, done, applied_at, cache, careful=False)
+    except _Duplicates:
+        conn.execute("ROLLBACK TO optimistic")
+        cache.clear()
+        done = Counter()
+        _apply(conn, messages, limits, erased, done, applied_at, cache, careful=True)
+    conn.execute("RELEASE optimistic")
+    counters.update(done)
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    messages: list[Message],
+    limits: Limits,
+    erased: Mapping[Key, int],
+    counters: Counter[str],
+    applied_at: str,
+    cache: GraphCache,
+    *,
+    careful: bool,
 ) -> None:
     guardrails: Counter[tuple[str, str]] = Counter()
     last_xid: dict[tuple[str, str], str] = {}
@@ -55,18 +90,22 @@ def apply_batch(
             counters["erased_skipped"] += 1
         else:
             kept.append(m)
-    kept = _dedupe(conn, kept, counters)
+    if careful:
+        kept = _dedupe(conn, kept, counters)
 
-    graph = Graph(conn, limits.graph_max_identities, applied_at)
+    graph = Graph(conn, limits.graph_max_identities, applied_at, cache)
     graph.load(i.key for m in kept for i in m.identities)
     handles = [graph.link(m) for m in kept]
 
+    # After linking, an identity's profile is its graph's final name.
+    known = graph.known
     events = []
     records: dict[tuple[str, str], tuple[merge.Tree, int]] = {}
+    record_xids = []
     for m, handle in zip(kept, handles, strict=True):
         if handle is None:
             continue
-        pid = graph.profile_of(handle)
+        pid = known[handle].profile_id
         if m.kind == "event":
             events.append(
                 (
@@ -80,6 +119,7 @@ def apply_batch(
                 )
             )
         else:
+            record_xids.append((m.xaction_id,))
             tree = merge.stamp(m.entity, m.time_ms, m.xaction_id)
             previous = records.get((pid, m.dataset_id))
             if previous is not None:
@@ -89,33 +129,25 @@ def apply_batch(
                 max(m.received_ms, previous[1] if previous else 0),
             )
             graph.touch_modified(pid, m.received_ms)
-    # Links made later in the batch may have renamed the profiles recorded above.
-    events = [(*e[:2], graph.final(e[2]), *e[3:]) for e in events]
-    final_records: dict[tuple[str, str], tuple[merge.Tree, int]] = {}
-    for (pid, ds), (tree, modified) in records.items():
-        key = (graph.final(pid), ds)
-        if key in final_records:
-            tree = merge.merge(final_records[key][0], tree)
-            modified = max(modified, final_records[key][1])
-        final_records[key] = (tree, modified)
 
     graph.flush()
-    conn.executemany(
+    inserted = conn.executemany(
         "INSERT OR IGNORE INTO experience_events (dataset_id, event_id, profile_id,"
         " timestamp_ms, received_ms, xaction_id, entity) VALUES (?,?,?,?,?,?,?)",
         events,
-    )
-    if final_records:
-        fragments.apply(conn, final_records)
-    dirty = {pid for pid, _ in final_records} | {graph.final(p) for p in graph.entity_dirty}
+    ).rowcount
+    remembered = conn.executemany(
+        "INSERT OR IGNORE INTO applied_records VALUES (?)", record_xids
+    ).rowcount
+    if not careful and (inserted != len(events) or remembered != len(record_xids)):
+        raise _Duplicates
+    if records:
+        fragments.apply(conn, records)
+    dirty = {pid for pid, _ in records} | {graph.final(p) for p in graph.entity_dirty}
     if dirty:
         fragments.refresh_entities(conn, dirty)
-    conn.executemany(
-        "INSERT OR IGNORE INTO applied_records VALUES (?)",
-        [(m.xaction_id,) for m in kept if m.kind == "record"],
-    )
     counters["events_applied"] += len(events)
-    counters["records_applied"] += sum(1 for m in kept if m.kind == "record")
+    counters["records_applied"] += len(record_xids)
     conn.executemany(
         "INSERT INTO guardrail_skips VALUES (?, ?, ?, ?) ON CONFLICT(dataset_id, kind)"
         " DO UPDATE SET count = count + excluded.count,"

@@ -15,57 +15,47 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from collector.profile import fragments
+from collector.profile.graphstate import GraphCache, Ident, Key, ProfileState
 from collector.profile.identities import Identity, profile_id_for
 from collector.profile.messages import Message
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]
+__all__ = ["Graph", "Key"]
 _CHUNK = 400
 
 
-@dataclass(slots=True)
-class _Ident:
-    profile_id: str
-    code: str
-    primary: bool
-    state: str
-    first_seen_ms: int
-    in_db: bool
-    changed: bool = False
-
-
-@dataclass(slots=True)
-class _Profile:
-    identity_count: int
-    created_ms: int
-    modified_ms: int
-    in_db: bool  # rows in the database may carry this profile id
-    changed: bool = False
-    members: set[Key] = field(default_factory=set)
-
-
 class Graph:
-    """Graph state of one batch: loaded up front, changed in memory and SQL, then flushed."""
+    """Graph state of one batch: rows from the cache or the store, changed in memory and SQL,
+    then flushed. ``cache`` is changed in place; the caller clears it if the batch is not
+    committed."""
 
-    def __init__(self, conn: sqlite3.Connection, cap: int, applied_at: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, cap: int, applied_at: str, cache: GraphCache | None = None
+    ) -> None:
         self.conn = conn
         self.cap = cap
         self.applied_at = applied_at
-        self.known: dict[Key, _Ident] = {}
-        self.profiles: dict[str, _Profile] = {}
+        self.cache = cache if cache is not None else GraphCache()
+        self.known = self.cache.known
+        self.profiles = self.cache.profiles
         self.renamed: dict[str, str] = {}
         self.entity_dirty: set[str] = set()
+        self._new: list[Key] = []  # identities to insert
+        self._changed: set[Key] = set()  # stored identities whose primary/state changed
+        self._touched: set[str] = set()  # profiles to upsert
         self._merges: list[list[object]] = []
         self._refused: list[list[object]] = []
 
     # -- loading ------------------------------------------------------------------
 
     def load(self, keys: Iterable[Key]) -> None:
-        wanted = list(set(keys))
+        """Read the identities of ``keys`` that are not cached yet, and their profiles."""
+        known = self.known
+        wanted = [key for key in set(keys) if key not in known]
+        loaded: list[Key] = []
         pids: set[str] = set()
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
@@ -78,8 +68,11 @@ class Graph:
                 params,
             )
             for ns, ident, pid, code, primary, state, first in rows:
-                self.known[(ns, ident)] = _Ident(pid, code, bool(primary), state, first, True)
-                pids.add(pid)
+                key = (ns, ident)
+                known[key] = Ident(pid, code, bool(primary), state, first, True)
+                loaded.append(key)
+                if pid not in self.profiles:
+                    pids.add(pid)
         ordered = sorted(pids)
         for i in range(0, len(ordered), _CHUNK):
             ids = ordered[i : i + _CHUNK]
@@ -90,13 +83,15 @@ class Graph:
                 ids,
             )
             for pid, count, created, modified in rows:
-                self.profiles[pid] = _Profile(count, created, modified, True)
-        for key, ident in self.known.items():
+                self.profiles[pid] = ProfileState(count, created, modified, True)
+        for key in loaded:
+            ident = known[key]
             profile = self.profiles.get(ident.profile_id)
             if profile is None:  # an identity whose profile row is missing: repair it
-                profile = self.profiles[ident.profile_id] = _Profile(
-                    1, ident.first_seen_ms, ident.first_seen_ms, False, True
+                profile = self.profiles[ident.profile_id] = ProfileState(
+                    1, ident.first_seen_ms, ident.first_seen_ms, True
                 )
+                self._touched.add(ident.profile_id)
             profile.members.add(key)
 
     # -- linking ------------------------------------------------------------------
@@ -129,38 +124,40 @@ class Graph:
     def profile_of(self, key: Key) -> str:
         return self.known[key].profile_id
 
-    def _touch(self, known: _Ident, identity: Identity) -> None:
+    def _touch(self, known: Ident, identity: Identity) -> None:
         if known.primary != identity.primary or known.state != identity.authenticated_state:
             known.primary = identity.primary
             known.state = identity.authenticated_state
-            known.changed = True
+            self._changed.add(identity.key)
 
     def _create(self, identity: Identity, message: Message) -> str:
         pid = profile_id_for(identity.namespace, identity.id)
         received = message.received_ms
-        self.known[identity.key] = _Ident(
+        self.known[identity.key] = Ident(
             pid, identity.code, identity.primary, identity.authenticated_state, received, False
         )
+        self._new.append(identity.key)
         profile = self.profiles.get(pid)
         if profile is None:
-            self.profiles[pid] = _Profile(1, received, received, False, True, {identity.key})
+            self.profiles[pid] = ProfileState(1, received, received, False, {identity.key})
         else:  # only after an erasure deleted the rows of a graph of this name
             profile.identity_count += 1
             profile.members.add(identity.key)
-            profile.changed = True
+        self._touched.add(pid)
         return pid
 
     def _join(self, graph: str, identity: Identity, message: Message) -> str:
         own = profile_id_for(identity.namespace, identity.id)
         received = message.received_ms
-        self.known[identity.key] = _Ident(
+        self.known[identity.key] = Ident(
             graph, identity.code, identity.primary, identity.authenticated_state, received, False
         )
+        self._new.append(identity.key)
         profile = self.profiles[graph]
         profile.identity_count += 1
         profile.members.add(identity.key)
         profile.modified_ms = max(profile.modified_ms, received)
-        profile.changed = True
+        self._touched.add(graph)
         if own < graph:
             self._relabel(graph, own, "relabel", message)
             return own
@@ -179,12 +176,12 @@ class Graph:
         gone = self.profiles.pop(old)
         target = self.profiles.get(new)
         if target is None:
-            target = self.profiles[new] = _Profile(0, gone.created_ms, gone.modified_ms, False)
+            target = self.profiles[new] = ProfileState(0, gone.created_ms, gone.modified_ms, False)
         target.in_db = target.in_db or gone.in_db  # rows of ``old`` are renamed to ``new``
         target.identity_count += gone.identity_count
         target.created_ms = min(target.created_ms, gone.created_ms)
         target.modified_ms = max(target.modified_ms, gone.modified_ms, message.received_ms)
-        target.changed = True
+        self._touched.add(new)
         for key in gone.members:
             self.known[key].profile_id = new
         target.members |= gone.members
@@ -256,23 +253,36 @@ class Graph:
         return pid
 
     def flush(self) -> None:
+        """Write what the batch changed; afterwards the cache holds the rows as written."""
+        known, profiles = self.known, self.profiles
+        changed_rows = [  # identities inserted by this batch carry their latest state
+            (known[key].primary, known[key].state, *key)
+            for key in self._changed
+            if known[key].in_db
+        ]
         new_rows = []
-        changed_rows = []
-        for (ns, ident), known in self.known.items():
-            if not known.in_db:
-                new_rows.append(
-                    (
-                        ns,
-                        ident,
-                        known.code,
-                        known.profile_id,
-                        known.primary,
-                        known.state,
-                        known.first_seen_ms,
-                    )
+        for key in self._new:
+            ident = known[key]
+            new_rows.append(
+                (
+                    key[0],
+                    key[1],
+                    ident.code,
+                    ident.profile_id,
+                    ident.primary,
+                    ident.state,
+                    ident.first_seen_ms,
                 )
-            elif known.changed:
-                changed_rows.append((known.primary, known.state, ns, ident))
+            )
+            ident.in_db = True
+        profile_rows = []
+        for pid in sorted(self._touched):
+            profile = profiles.get(pid)
+            if profile is not None:  # else renamed away in this batch
+                profile_rows.append(
+                    (pid, profile.identity_count, profile.created_ms, profile.modified_ms)
+                )
+                profile.in_db = True
         executemany = self.conn.executemany
         executemany("INSERT INTO identities VALUES (?,?,?,?,?,?,?)", new_rows)
         executemany(
@@ -284,11 +294,7 @@ class Graph:
             "INSERT INTO profiles (id, identity_count, created_ms, modified_ms) VALUES (?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET identity_count = excluded.identity_count,"
             " created_ms = excluded.created_ms, modified_ms = excluded.modified_ms",
-            [
-                (pid, p.identity_count, p.created_ms, p.modified_ms)
-                for pid, p in self.profiles.items()
-                if p.changed or not p.in_db
-            ],
+            profile_rows,
         )
         for merged in self._merges:
             merged[4] = self.final(str(merged[4]))
@@ -311,4 +317,4 @@ class Graph:
         profile = self.profiles[pid]
         if received_ms > profile.modified_ms:
             profile.modified_ms = received_ms
-            profile.changed = True
+            self._touched.add(pid)

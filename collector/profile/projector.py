@@ -29,6 +29,7 @@ from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
 from collector.profile.graph import Key
+from collector.profile.graphstate import GraphCache
 from collector.profile.messages import CorruptLine, Message, Parser
 from collector.profile.store import connect_writer
 from collector.profile.tail import Chunk, LakeTail
@@ -72,6 +73,8 @@ class Projector:
         self.erased: dict[Key, int] = {}
         self._erasures_seen = 0
         self._parser = Parser()
+        self.cache = GraphCache(settings.projector_cache_identities)
+        self._data_version = -1
 
     def close(self) -> None:
         self._checkpointer.close()
@@ -99,6 +102,7 @@ class Projector:
     ) -> None:
         messages = list(self._parse(chunks, datasets, counters))
         with self._transaction():
+            self._check_data_version()
             self._refresh_erasures()
             try:
                 with self._savepoint():
@@ -107,6 +111,7 @@ class Projector:
                 raise
             except Exception:  # a message the code cannot handle: apply one by one
                 log.exception("batch failed, applying its %d messages one by one", len(messages))
+                self.cache.clear()
                 counters = Counter({"corrupt_lines": counters["corrupt_lines"]})
                 for message in messages:
                     try:
@@ -116,9 +121,11 @@ class Projector:
                         raise
                     except Exception:
                         log.exception("skipping message %s", message.xaction_id)
+                        self.cache.clear()
                         counters["failed_messages"] += 1
             save_counters(self.conn, counters)
             self._checkpoint(chunks)
+        self.cache.trim()
 
     def catch_up(self) -> int:
         """Apply batches until nothing is pending; return the number of lines consumed."""
@@ -155,7 +162,15 @@ class Projector:
             erased=self.erased,
             counters=counters,
             applied_at=self._now_iso(),
+            cache=self.cache,
         )
+
+    def _check_data_version(self) -> None:
+        """Forget cached graph rows when another connection wrote to the store (an erasure)."""
+        (version,) = self.conn.execute("PRAGMA data_version").fetchone()
+        if version != self._data_version:
+            self.cache.clear()
+            self._data_version = version
 
     def _refresh_erasures(self) -> None:
         rows = self.conn.execute(
@@ -179,13 +194,16 @@ class Projector:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """One batch; the graph cache is cleared unless it commits."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.cache.clear()
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -193,6 +211,7 @@ class Projector:
         try:
             yield
         except BaseException:
+            self.cache.clear()
             self.conn.execute("ROLLBACK TO batch")
             self.conn.execute("RELEASE batch")
             raise
