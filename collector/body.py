@@ -121,14 +121,16 @@ def too_deep(parsed: Any, raw: bytes, limit: int) -> bool:
 
 def _walk_too_deep(parsed: Any, limit: int) -> bool:
     """Level by level, iteratively, visiting containers only (orjson stops at 1024 levels)."""
-    level = [parsed]
-    for _ in range(limit):
+    level = [parsed] if type(parsed) is dict or type(parsed) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
         below: list[Any] = []
         for node in level:
             for value in node.values() if type(node) is dict else node:
                 if type(value) is dict or type(value) is list:
                     below.append(value)
-        if not below:
-            return False
         level = below
-    return True
+    return False

@@ -15,6 +15,7 @@ from typing import Any
 import click
 import orjson
 
+from collector.cli_options import data_dir_option, json_option
 from collector.controlplane import ControlPlane, ControlPlaneError
 from collector.guard_cli import chosen_limits, inlet_limits, limit_options, tokens
 from collector.profile.cli import commands as profile_commands
@@ -54,13 +55,8 @@ def _emit(rows: list[dict[str, Any]] | dict[str, Any], as_json: bool, columns: l
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
 
 
-_data_dir = click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
-)
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_data_dir = data_dir_option
+_json = json_option
 
 
 @click.group()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from collector import migrations
+from collector import migrations, sqlite
 
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -94,12 +93,8 @@ class ControlPlane:
         new_hex: Callable[[int], str] = secrets.token_hex,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = sqlite.connect(path)
         self.db = Database(self._conn)
         migrations.apply(self.db)
         self._new_hex = new_hex

@@ -18,11 +18,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from collector import sqlite
 
 PREFIX = "xdmc"
 _TOKEN = re.compile(r"^xdmc_([0-9a-f]{16})_[A-Za-z0-9_\-]{43}$")
@@ -72,8 +73,7 @@ class TokenStore:
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
         now: Callable[[], str] = _now,
     ) -> None:
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn = sqlite.connect(path)
         self._random_bytes = random_bytes
         self._now = now
 

@@ -28,7 +28,7 @@ def depth(value: Any) -> int:
     return 0
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(document=_json, limit=st.integers(min_value=0, max_value=8))
 def test_too_deep_matches_the_recursive_depth(document: Any, limit: int) -> None:
     for raw in (json.dumps(document).encode(), json.dumps(document, indent=1).encode()):

@@ -17,16 +17,12 @@ from typing import Any
 import click
 import orjson
 
+from collector.cli_options import data_dir_option
 from collector.profile import reader
 from collector.profile.store import connect_reader, connect_writer
 from collector.settings import Settings
 
-_data_dir = click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
-)
+_data_dir = data_dir_option
 
 
 def _settings(data_dir: Path | None) -> Settings:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from collector.cli_options import data_dir_option, json_option
 from collector.schemas.examples import check_example, load_examples
 from collector.schemas.failed import RevalidationError, revalidate
 from collector.schemas.importer import import_tree
@@ -19,7 +20,7 @@ from collector.schemas.loader import SCHEMA_SUFFIX, SchemaLoadError
 from collector.schemas.registry import SchemaRegistry
 from collector.settings import Settings
 
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_json = json_option
 _schemas_dir = click.option(
     "--schemas-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -179,12 +180,7 @@ def failed() -> None:
 @failed.command("revalidate")
 @click.option("--dataset", "dataset_id", required=True, help="Dataset id (24 hex).")
 @click.option("--dry-run", is_flag=True, help="Only report what would be promoted.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
-)
+@data_dir_option
 @_schemas_dir
 @_json
 def revalidate_command(

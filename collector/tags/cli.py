@@ -10,17 +10,13 @@ from typing import Any
 import click
 import orjson
 
+from collector.cli_options import data_dir_option, json_option
 from collector.settings import Settings
 from collector.tags.properties import Properties
 from collector.tags.property import ENVIRONMENTS, PropertyError
 
-_data_dir = click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Data directory (default: $COLLECTOR_DATA_DIR or ./data).",
-)
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_data_dir = data_dir_option
+_json = json_option
 
 
 @contextmanager

@@ -7,7 +7,6 @@ lookup, which costs microseconds), so a library published by the CLI is served a
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ import orjson
 from sqlite_utils import Database
 
 from collector import migrations as control_migrations
+from collector import sqlite
 from collector.tags import migrations
 from collector.tags.property import Library, Property, PropertyError, check_environment
 from collector.tags.recipe import Built
@@ -29,12 +29,8 @@ def now_iso() -> str:
 
 class TagStore:
     def __init__(self, path: Path, *, clock: Callable[[], str] = now_iso) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = sqlite.connect(path)
         self.db = Database(self._conn)
         control_migrations.apply(self.db)
         migrations.apply(self.db)
