@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from collector import seed
@@ -23,6 +25,12 @@ WEB = seed.WEB_EVENTS
 PROFILES = seed.PROFILES
 CT = "application/vnd.adobe.xed-full+json;version=1"
 _ids = itertools.count(1)
+
+# CI replays the same examples on every run (a red build means a change broke something);
+# developers' runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
