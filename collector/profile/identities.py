@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from sys import intern
 
 AUTH_STATES = frozenset({"ambiguous", "authenticated", "loggedOut"})
+_STATES = {state: state for state in AUTH_STATES}  # one string object per state
 MAX_ID_LENGTH = 1024
 MAX_CODE_LENGTH = 128
 
@@ -33,17 +35,26 @@ FALLBACK_FIELDS: tuple[IdentityField, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class Identity:
+    """One identity of a message (not changed once made)."""
+
     namespace: str  # normalised code (lower case)
     id: str
     code: str  # the code as sent
     primary: bool
     authenticated_state: str
+    key: tuple[str, str]  # (namespace, id): how the graph and the store look it up
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.namespace, self.id)
+    def __init__(
+        self, namespace: str, id: str, code: str, primary: bool, authenticated_state: str
+    ) -> None:
+        self.namespace = namespace
+        self.id = id
+        self.code = code
+        self.primary = primary
+        self.authenticated_state = authenticated_state
+        self.key = (namespace, id)
 
 
 @dataclass(slots=True)
@@ -77,39 +88,52 @@ def extract(entity: Mapping[str, object], fields: Iterable[IdentityField] = ()) 
         value = _at(entity, field.path)
         if value is None:
             continue
-        if _valid_id(value) and _valid_code(field.code):
-            _add(found, field.code, value, field.primary, "ambiguous")  # type: ignore[arg-type]
+        if isinstance(value, str) and _valid_id(value) and _valid_code(field.code):
+            code = field.code.strip()
+            _add(found, intern(code.lower()), code, value, field.primary, "ambiguous")
         else:
             malformed += 1
-    identities = sorted(found.values(), key=lambda i: not i.primary)
+    identities = list(found.values())
+    if len(identities) > 1:
+        identities.sort(key=_secondary)
     return Extracted(identities, malformed)
 
 
+def _secondary(identity: Identity) -> bool:
+    return not identity.primary
+
+
 def _from_namespace(code: object, items: object, found: dict[tuple[str, str], Identity]) -> int:
-    if not _valid_code(code) or not isinstance(items, list):
+    if not isinstance(code, str) or not _valid_code(code) or not isinstance(items, list):
         return 1
+    code = intern(code.strip())
+    namespace = intern(code.lower())
     malformed = 0
     for item in items:
-        if not isinstance(item, dict) or not _valid_id(item.get("id")):
+        value = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(value, str) or not _valid_id(value):
             malformed += 1
             continue
-        primary = item.get("primary") is True
         state = item.get("authenticatedState")
-        state = state if state in AUTH_STATES else "ambiguous"
-        _add(found, code, item["id"], primary, state)  # type: ignore[arg-type]
+        state = _STATES.get(state, "ambiguous") if isinstance(state, str) else "ambiguous"
+        _add(found, namespace, code, value, item.get("primary") is True, state)
     return malformed
 
 
 def _add(
-    found: dict[tuple[str, str], Identity], code: str, value: str, primary: bool, state: str
+    found: dict[tuple[str, str], Identity],
+    namespace: str,
+    code: str,
+    value: str,
+    primary: bool,
+    state: str,
 ) -> None:
-    key = (normalise_namespace(code), value)
-    previous = found.get(key)
+    previous = found.get((namespace, value))
     if previous is not None:
         primary = primary or previous.primary
         state = previous.authenticated_state if state == "ambiguous" else state
         code = previous.code
-    found[key] = Identity(key[0], value, code.strip(), primary, state)
+    found[(namespace, value)] = Identity(namespace, value, code, primary, state)
 
 
 def _valid_code(code: object) -> bool:
@@ -117,7 +141,7 @@ def _valid_code(code: object) -> bool:
 
 
 def _valid_id(value: object) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH and bool(value.strip())
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH and not value.isspace()
 
 
 def _at(entity: Mapping[str, object], path: tuple[str, ...]) -> object:
