@@ -47,10 +47,13 @@ def identity_count(conn: sqlite3.Connection, profile_id: str) -> int:
 
 
 def identity_graph(conn: sqlite3.Connection, profile_id: str) -> list[dict[str, Any]]:
-    """The identities of a profile in AEP's form: ``{"id", "namespace": {"code"}, ...}``."""
+    """The identities of a profile in AEP's form: ``{"id", "namespace": {"code"}, ...}``.
+
+    The namespace code is shown as it was first sent (``ECID``), not in its matching form.
+    """
     graph = []
     for ns, ident, primary, state in conn.execute(
-        "SELECT namespace, id, is_primary, authenticated_state FROM identities"
+        "SELECT coalesce(code, namespace), id, is_primary, authenticated_state FROM identities"
         " WHERE profile_id = ? ORDER BY first_seen_ms, namespace, id",
         (profile_id,),
     ):

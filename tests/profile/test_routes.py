@@ -80,11 +80,12 @@ def test_profile_by_identity(client: TestClient, settings: Settings) -> None:
     profile = body[profile_id]
     assert profile["entityId"] == profile_id
     assert sorted(profile["sources"]) == sorted([RECORDS, "a" * 24])
+    # codes as first sent (ECID, Email); looked up case-insensitively ("ecid" above)
     assert profile["identityGraph"] == [
-        {"id": "jane-laptop", "namespace": {"code": "ecid"}, "authenticatedState": "ambiguous"},
+        {"id": "jane-laptop", "namespace": {"code": "ECID"}, "authenticatedState": "ambiguous"},
         {
             "id": "jane@example.com",
-            "namespace": {"code": "email"},
+            "namespace": {"code": "Email"},
             "primary": True,
             "authenticatedState": "ambiguous",
         },
