@@ -73,7 +73,7 @@ class Settings:
     # The projector (profile store), started and supervised by ``collector serve``.
     run_projector: bool = True
     projector_poll_ms: int = 20
-    projector_batch_size: int = 5_000
+    projector_batch_size: int = 20_000
     projector_cache_identities: int = 200_000  # identity graph rows kept between batches
 
     log_level: str = "info"

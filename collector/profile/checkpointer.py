@@ -1,13 +1,17 @@
-"""WAL checkpoints off the projector's critical path.
+"""WAL checkpoints off the projector's critical path, and not after every batch.
 
 With SQLite's automatic checkpoints, every commit that takes the WAL past 1,000 pages copies it
 back into the database file and fsyncs, inside ``COMMIT``: measured here that is about two
 thirds of the cost of projecting an event. The projector turns automatic checkpoints off and
-pokes this thread after each commit; the thread runs a ``PASSIVE`` checkpoint on its own
-connection (the sqlite3 module releases the GIL while SQLite works), so copying overlaps with
-parsing the next batch. A ``PASSIVE`` checkpoint never blocks the writer; the WAL restarts from
-its beginning at the first write after a checkpoint that caught up. If it grows past
-``max_wal_bytes`` anyway, ``wait_if_behind`` makes the writer run a blocking one.
+tells this thread after each commit how many lines it applied; once ``every_lines`` have been
+committed since the last checkpoint (or when the projector has caught up with the lake), the
+thread runs a ``PASSIVE`` checkpoint on its own connection (the sqlite3 module releases the GIL
+while SQLite works), so copying overlaps with parsing the next batch. Checkpointing every few
+batches rather than after each one copies a page that several batches changed (an index leaf,
+a profile row) once instead of once per batch. A ``PASSIVE`` checkpoint never blocks the
+writer; the WAL restarts from its beginning at the first write after a checkpoint that caught
+up, and is then cut back to ``journal_size_limit`` (set by the projector). If it grows past
+``max_wal_bytes`` anyway, ``committed`` makes the writer run a blocking one.
 """
 
 from __future__ import annotations
@@ -21,17 +25,41 @@ log = logging.getLogger(__name__)
 
 
 class Checkpointer:
-    def __init__(self, db_path: Path, *, max_wal_bytes: int = 256 << 20) -> None:
+    def __init__(
+        self, db_path: Path, *, every_lines: int = 80_000, max_wal_bytes: int = 512 << 20
+    ) -> None:
         self._db_path = db_path
         self._wal = Path(f"{db_path}-wal")
+        self._every_lines = every_lines
         self._max_wal_bytes = max_wal_bytes
+        self._pending = 0  # lines committed since the last poke
+        self._follow_ups = 0
         self._poke = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
         self._thread.start()
 
     def poke(self) -> None:
+        self._pending = 0
         self._poke.set()
+
+    def committed(self, conn: sqlite3.Connection, lines: int) -> None:
+        """``conn`` committed a batch of ``lines`` lake lines."""
+        self._pending += lines
+        if self._pending >= self._every_lines:
+            self.poke()
+            # The writer appended while that checkpoint ran, so the WAL cannot restart yet:
+            # small checkpoints after the next commits let it catch up between two batches.
+            self._follow_ups = 2
+        elif self._follow_ups:
+            self._follow_ups -= 1
+            self.poke()
+        self.wait_if_behind(conn)
+
+    def idle(self) -> None:
+        """Nothing is pending in the lake: a good moment to checkpoint what is left."""
+        if self._pending:
+            self.poke()
 
     def wait_if_behind(self, conn: sqlite3.Connection) -> None:
         """Checkpoint on the writer's connection when the WAL has grown too large."""

@@ -37,6 +37,8 @@ from collector.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_WAL_KEEP_BYTES = 128 << 20  # the WAL file is cut back to this after a checkpoint caught up
+
 
 class StopEvent(Protocol):
     def is_set(self) -> bool: ...
@@ -66,6 +68,7 @@ class Projector:
         path = db_path or settings.profile_db_path
         self.conn = connect_writer(path)
         self.conn.execute("PRAGMA wal_autocheckpoint=0")  # see checkpointer.py
+        self.conn.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
         self._checkpointer = Checkpointer(path)
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
@@ -88,14 +91,15 @@ class Projector:
             datasets = {k: v for k, v in datasets.items() if k in self._only}
         chunks = self.tail.read(datasets, self.settings.projector_batch_size)
         if not chunks:
+            self._checkpointer.idle()
             return 0
         counters: Counter[str] = Counter()
         with _no_gc():  # parsed JSON holds no cycles; collecting 100k+ fresh objects costs 2x
             self._step(chunks, datasets, counters)
         self.tail.advance(chunks)
-        self._checkpointer.poke()
-        self._checkpointer.wait_if_behind(self.conn)
-        return max(1, sum(len(c.lines) for c in chunks))
+        lines = sum(len(c.lines) for c in chunks)
+        self._checkpointer.committed(self.conn, lines)
+        return max(1, lines)
 
     def _step(
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]

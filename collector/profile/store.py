@@ -19,6 +19,11 @@ from collector.profile import migrations
 from collector.settings import Settings
 
 _BUSY_TIMEOUT_MS = 10_000
+# Pages of 16 KB rather than SQLite's 4 KB: an event row is ~1.4 KB, and every commit and
+# checkpoint writes whole pages, one system call each. Measured on 1M profiles, 16 KB pages
+# cut the cost of writing an event (insert, commit, checkpoint) from 36 to 26 us. A store
+# keeps the page size it was created with; ``collector replay`` builds a new file.
+PAGE_SIZE = 16_384
 
 
 def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
@@ -26,6 +31,8 @@ def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new, empty file takes it
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")

@@ -288,3 +288,19 @@ def test_the_entity_is_stored_as_the_lake_has_it_and_must_be_utf8(
     [(entity,)] = rows(settings, "SELECT entity FROM experience_events")
     assert entity == orjson.dumps(stored["entity"]).decode()
     assert _counters(settings)["corrupt_lines"] == 1
+
+
+def test_a_new_store_gets_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    from collector.profile.store import PAGE_SIZE, connect_writer
+
+    fresh = connect_writer(tmp_path / "fresh.db")
+    assert fresh.execute("PRAGMA page_size").fetchone() == (PAGE_SIZE,) == (16_384,)
+    fresh.close()
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE earlier (x)")
+    old.close()
+    reopened = connect_writer(tmp_path / "old.db")
+    assert reopened.execute("PRAGMA page_size").fetchone() == (4096,)
+    assert reopened.execute("SELECT COUNT(*) FROM profiles").fetchone() == (0,)  # migrated
+    reopened.close()
