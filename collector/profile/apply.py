@@ -77,19 +77,23 @@ def _apply(
     guardrails: Counter[tuple[str, str]] = Counter()
     last_xid: dict[tuple[str, str], str] = {}
     kept: list[Message] = []
+    malformed = no_identity = erased_skipped = 0
+    event_max, record_max = limits.event_max_bytes, limits.record_max_bytes
     for m in messages:
-        counters["malformed_identities"] += m.malformed_identities
-        too_big = limits.event_max_bytes if m.kind == "event" else limits.record_max_bytes
-        if m.size > too_big:
+        malformed += m.malformed_identities
+        if m.size > (event_max if m.kind == "event" else record_max):
             key = (m.dataset_id, f"{m.kind}_too_large")
             guardrails[key] += 1
             last_xid[key] = m.xaction_id
         elif not m.identities:
-            counters["no_identity"] += 1
+            no_identity += 1
         elif erased and any(m.received_ms <= erased.get(i.key, -1) for i in m.identities):
-            counters["erased_skipped"] += 1
+            erased_skipped += 1
         else:
             kept.append(m)
+    counters.update(
+        malformed_identities=malformed, no_identity=no_identity, erased_skipped=erased_skipped
+    )
     if careful:
         kept = _dedupe(conn, kept, counters)
 

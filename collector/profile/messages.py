@@ -66,7 +66,7 @@ class Parser:
         self._head = msgspec.json.Decoder(_EventHead)
         self._any = msgspec.json.Decoder()
 
-    def parse(self, line: bytes, dataset: DatasetInfo) -> Message:
+    def parse(self, line: bytes | memoryview, dataset: DatasetInfo) -> Message:
         try:
             doc = self._line.decode(line)
         except msgspec.ValidationError as exc:
@@ -77,7 +77,7 @@ class Parser:
             raise CorruptLine("no xactionId")
         raw = doc.entity
         try:
-            text = bytes(raw).decode()
+            text = str(raw, "utf-8")
         except UnicodeDecodeError:
             raise CorruptLine("entity is not UTF-8") from None
         kind = dataset.kind
@@ -121,7 +121,7 @@ class Parser:
         )
 
 
-def parse(line: bytes, dataset: DatasetInfo) -> Message:
+def parse(line: bytes | memoryview, dataset: DatasetInfo) -> Message:
     """One line with a fresh ``Parser`` (the projector keeps one)."""
     return Parser().parse(line, dataset)
 

@@ -29,7 +29,7 @@ class Chunk:
     dataset_id: str
     start: int
     end: int
-    lines: list[bytes]  # without their newlines
+    lines: list[memoryview]  # without their newlines (views of one read buffer)
 
     def offset_after(self, index: int) -> int:
         """The byte offset just after line ``index`` (for messages about a bad line)."""
@@ -119,12 +119,22 @@ class LakeTail:
             if len(data) == _READ_CHUNK:  # a line longer than 16 MB: never a valid message
                 return Chunk(segment, self._known[segment], start, start + len(data), [])
             return None
-        lines = data[:last].split(b"\n", budget)
-        if len(lines) > budget:
-            lines.pop()  # the lines past the budget, read again next time
-        consumed = sum(map(len, lines)) + len(lines)
+        lines, consumed = _split(data, last, budget)
         self._line_bytes = 0.8 * self._line_bytes + 0.2 * (consumed / len(lines))
         return Chunk(segment, self._known[segment], start, start + consumed, lines)
+
+
+def _split(data: bytes, last: int, budget: int) -> tuple[list[memoryview], int]:
+    """Up to ``budget`` lines of ``data[: last + 1]`` as views (no copies), and their length."""
+    view = memoryview(data)
+    find = data.find
+    lines: list[memoryview] = []
+    position = 0
+    while position <= last and len(lines) < budget:
+        newline = find(b"\n", position)
+        lines.append(view[position:newline])
+        position = newline + 1
+    return lines, position
 
 
 def _segments(root: Path, *, newest_only: bool) -> list[tuple[Path, bool]]:
