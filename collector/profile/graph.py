@@ -1,9 +1,10 @@
 """The identity graph, resolved one batch at a time inside the batch's transaction.
 
 Each graph is one profile; an identity row names its graph (``identities.profile_id``). A
-message with several identities links them: graphs are merged by relabelling the absorbed
-graph's rows in SQL. A graph is named after the smallest ``profile_id_for`` of its identities,
-so the name of a graph does not depend on the order in which its links arrived. Every merge of
+message with several identities links them: graphs are merged in memory, and the absorbed
+graphs' rows relabelled in SQL when the batch is flushed (one statement per table). A graph is
+named after the smallest ``profile_id_for`` of its identities, so the name of a graph does not
+depend on the order in which its links arrived. Every merge of
 two existing graphs is written to ``profile_merges`` (kind ``merge``); a rename caused by a new
 identity with a smaller name is written too (kind ``relabel``). A link that would take a graph
 past ``cap`` identities is refused and written to ``refused_links``; a refused new identity
@@ -46,6 +47,7 @@ class Graph:
         self._new: list[Key] = []  # identities to insert
         self._changed: set[Key] = set()  # stored identities whose primary/state changed
         self._touched: set[str] = set()  # profiles to upsert
+        self._moved: list[str] = []  # stored profiles renamed by this batch
         self._merges: list[list[object]] = []
         self._refused: list[list[object]] = []
 
@@ -189,7 +191,7 @@ class Graph:
         if old in self.entity_dirty:
             self.entity_dirty.add(new)
         if gone.in_db:
-            self._relabel_rows(old, new)
+            self._moved.append(old)
         self._merges.append(
             [
                 message.received_ms,
@@ -206,15 +208,26 @@ class Graph:
         if kind == "merge":
             log.info("profile %s merged into %s by %s", old, new, message.xaction_id)
 
-    def _relabel_rows(self, old: str, new: str) -> None:
+    def _move_rows(self) -> None:
+        """Rename, in SQL, the rows of stored profiles that this batch renamed: once per batch,
+        straight to each one's final name (a statement per table, not per rename)."""
+        pairs = [(old, self.final(old)) for old in self._moved]
         execute = self.conn.execute
-        execute("UPDATE identities SET profile_id = ? WHERE profile_id = ?", (new, old))
-        execute("UPDATE experience_events SET profile_id = ? WHERE profile_id = ?", (new, old))
-        execute("UPDATE profile_merges SET profile_id = ? WHERE profile_id = ?", (new, old))
-        execute("UPDATE refused_links SET profile_id = ? WHERE profile_id = ?", (new, old))
-        execute("DELETE FROM profiles WHERE id = ?", (old,))
-        if fragments.move(self.conn, old, new):
-            self.entity_dirty.add(new)
+        for i in range(0, len(pairs), _CHUNK):
+            chunk = pairs[i : i + _CHUNK]
+            values = ",".join("(?,?)" for _ in chunk)
+            params = [pid for pair in chunk for pid in pair]
+            for table in ("identities", "experience_events", "profile_merges", "refused_links"):
+                execute(
+                    f"WITH r(old, new) AS (VALUES {values}) UPDATE {table}"
+                    f" SET profile_id = r.new FROM r WHERE {table}.profile_id = r.old",
+                    params,
+                )
+            marks = ",".join("?" for _ in chunk)
+            execute(f"DELETE FROM profiles WHERE id IN ({marks})", [old for old, _ in chunk])
+        for old, new in pairs:
+            if fragments.move(self.conn, old, new):
+                self.entity_dirty.add(new)
 
     def _refuse(self, graph: str, identity: Identity, other: str | None, message: Message) -> None:
         size = self.profiles[graph].identity_count
@@ -254,6 +267,7 @@ class Graph:
 
     def flush(self) -> None:
         """Write what the batch changed; afterwards the cache holds the rows as written."""
+        self._move_rows()
         known, profiles = self.known, self.profiles
         changed_rows = [  # identities inserted by this batch carry their latest state
             (known[key].primary, known[key].state, *key)

@@ -206,3 +206,36 @@ def test_merges_inside_one_batch_match_merges_across_batches(tmp_path: Path) -> 
         (12 + 6 + 1,)
     ]
     assert EVENTS  # events and records share graphs
+
+
+def test_stored_graphs_renamed_twice_in_one_batch_move_to_the_final_name(tmp_path: Path) -> None:
+    def build(root: Path, batch: int) -> dict[str, list[tuple[object, ...]]]:
+        s = settings_for(root, projector_batch_size=batch)
+        make_control(s)
+        lake = Lake(s)
+        for name in ("p", "q", "r", "s"):
+            lake.event(ids(ECID=name), event_id=f"first-{name}")
+            lake.record({"identityMap": ids(ECID=name), name: {"seen": True}})
+        project_once(s)  # four stored graphs with events and fragments
+        lake.event(ids(ECID=["p", "q"]), event_id="pq")
+        lake.event(ids(ECID=["q", "r"]), event_id="qr")
+        lake.event(ids(ECID="s", Email="s@example.com"), event_id="s-mail")
+        lake.event(ids(ECID=["r", "s"]), event_id="rs")
+        project_once(s)
+        return dump(s.profile_db_path)
+
+    together, apart = build(tmp_path / "together", 1000), build(tmp_path / "apart", 1)
+    assert together == apart
+    final = min(
+        profile_id_for(ns, i)
+        for ns, i in [
+            ("ecid", "p"),
+            ("ecid", "q"),
+            ("ecid", "r"),
+            ("ecid", "s"),
+            ("email", "s@example.com"),
+        ]
+    )
+    assert {row[2] for row in together["experience_events"]} == {final}
+    assert {row[0] for row in together["profile_fragments"]} == {final}
+    assert [row[0] for row in together["profiles"]] == [final]
