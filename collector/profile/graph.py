@@ -56,7 +56,7 @@ class Graph:
     def load(self, keys: Iterable[Key]) -> None:
         """Read the identities of ``keys`` that are not cached yet, and their profiles."""
         known = self.known
-        wanted = [key for key in set(keys) if key not in known]
+        wanted = sorted({key for key in keys if key not in known})  # in index order
         loaded: list[Key] = []
         pids: set[str] = set()
         for i in range(0, len(wanted), _CHUNK):

@@ -89,15 +89,18 @@ class Projector:
         datasets = self.catalog.datasets()
         if self._only is not None:
             datasets = {k: v for k, v in datasets.items() if k in self._only}
-        chunks = self.tail.read(datasets, self.settings.projector_batch_size)
-        if not chunks:
-            self._checkpointer.idle()
-            return 0
-        counters: Counter[str] = Counter()
-        with _no_gc():  # parsed JSON holds no cycles; collecting 100k+ fresh objects costs 2x
+        # A batch makes no reference cycles, and collecting its 100k+ fresh objects (with the
+        # graph cache behind them) while it is built would cost more than building it.
+        with _no_gc():
+            chunks = self.tail.read(datasets, self.settings.projector_batch_size)
+            if not chunks:
+                self._checkpointer.idle()
+                return 0
+            counters: Counter[str] = Counter()
             self._step(chunks, datasets, counters)
-        self.tail.advance(chunks)
-        lines = sum(len(c.lines) for c in chunks)
+            self.tail.advance(chunks)
+            lines = sum(len(c.lines) for c in chunks)
+            del chunks
         self._checkpointer.committed(self.conn, lines)
         return max(1, lines)
 
