@@ -255,9 +255,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000, help="events per scenario")
     parser.add_argument("--only", choices=("small", "large"), help="run one scenario")
     parser.add_argument("--latency", action="store_true", help="measure time to profile")
-    parser.add_argument("--rate", type=int, default=10_000, help="messages/s for --latency")
-    parser.add_argument("--seconds", type=float, default=10.0, help="duration of --latency")
+    parser.add_argument(
+        "--http", action="store_true", help="ack to visible over HTTP against collector serve"
+    )
+    parser.add_argument("--rate", type=int, default=10_000, help="msg/s for --latency, --http")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of --latency, --http")
     args = parser.parse_args()
+    if args.http:
+        from bench.visibility import measure
+
+        print(measure(args.rate, args.seconds).line(), flush=True)
+        return
     if args.latency:
         with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
             latency(Path(tmp), args.rate, args.seconds)
