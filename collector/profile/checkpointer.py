@@ -3,8 +3,9 @@
 With SQLite's automatic checkpoints, every commit that takes the WAL past 1,000 pages copies it
 back into the database file and fsyncs, inside ``COMMIT``: measured here that is about two
 thirds of the cost of projecting an event. The projector turns automatic checkpoints off and
-tells this thread after each commit how many lines it applied; once ``every_lines`` have been
-committed since the last checkpoint (or when the projector has caught up with the lake), the
+tells this thread after each commit how many lines it applied. While it keeps up with the lake
+(small batches) every commit is followed by a checkpoint; while it catches up (full batches),
+once ``every_lines`` have been committed since the last checkpoint or when it has caught up, the
 thread runs a ``PASSIVE`` checkpoint on its own connection (the sqlite3 module releases the GIL
 while SQLite works), so copying overlaps with parsing the next batch. Checkpointing every few
 batches rather than after each one copies a page that several batches changed (an index leaf,
@@ -43,10 +44,12 @@ class Checkpointer:
         self._pending = 0
         self._poke.set()
 
-    def committed(self, conn: sqlite3.Connection, lines: int) -> None:
-        """``conn`` committed a batch of ``lines`` lake lines."""
+    def committed(self, conn: sqlite3.Connection, lines: int, *, behind: bool = True) -> None:
+        """``conn`` committed a batch of ``lines`` lake lines; ``behind`` when it was a full
+        batch taken from a backlog. A projector that keeps up checkpoints after every commit,
+        each one small, so that no burst of I/O delays the lake's own fsyncs."""
         self._pending += lines
-        if self._pending >= self._every_lines:
+        if not behind or self._pending >= self._every_lines:
             self.poke()
             # The writer appended while that checkpoint ran, so the WAL cannot restart yet:
             # small checkpoints after the next commits let it catch up between two batches.
