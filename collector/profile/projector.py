@@ -38,11 +38,6 @@ from collector.settings import Settings
 log = logging.getLogger(__name__)
 
 _WAL_KEEP_BYTES = 128 << 20  # the WAL file is cut back to this after a checkpoint caught up
-# A projector that keeps up with the lake applies batches of about this many seconds, so that
-# a burst does not become one long transaction that delays every line in it; far behind
-# (a restart, a replay) it takes ``projector_batch_size`` lines at a time.
-_LIVE_BATCH_SECONDS = 0.05
-_MIN_LIVE_LINES = 500
 
 
 class StopEvent(Protocol):
@@ -81,7 +76,6 @@ class Projector:
         self.erased: dict[Key, int] = {}
         self._erasures_seen = 0
         self._parser = Parser()
-        self._line_seconds = 50e-6  # running estimate of wall time per line
         self.cache = GraphCache(settings.projector_cache_identities)
         self._data_version = -1
 
@@ -98,20 +92,15 @@ class Projector:
         # A batch makes no reference cycles, and collecting its 100k+ fresh objects (with the
         # graph cache behind them) while it is built would cost more than building it.
         with _no_gc():
-            live = max(_MIN_LIVE_LINES, int(_LIVE_BATCH_SECONDS / self._line_seconds))
-            chunks = self.tail.read(datasets, self.settings.projector_batch_size, live_lines=live)
+            chunks = self.tail.read(datasets, self.settings.projector_batch_size)
             if not chunks:
                 self._checkpointer.idle()
                 return 0
-            began = time.perf_counter()
             counters: Counter[str] = Counter()
             self._step(chunks, datasets, counters)
             self.tail.advance(chunks)
             lines = sum(len(c.lines) for c in chunks)
             del chunks
-            if lines:
-                per_line = (time.perf_counter() - began) / lines
-                self._line_seconds = 0.7 * self._line_seconds + 0.3 * per_line
         behind = lines >= self.settings.projector_batch_size
         self._checkpointer.committed(self.conn, lines, behind=behind)
         return max(1, lines)

@@ -56,25 +56,11 @@ class LakeTail:
         self._active: set[str] = set()  # segments that may still grow or have unread lines
         self._newest: set[str] = set()  # segments of the newest hour of each dataset
 
-    def read(
-        self, datasets: Iterable[str], max_lines: int, *, live_lines: int | None = None
-    ) -> list[Chunk]:
-        """Up to ``max_lines`` whole lines past the remembered offsets, in segment order.
-
-        With ``live_lines``, at most that many unless more than ``2 * max_lines`` lines (by the
-        running estimate of their size) are waiting: a projector that keeps up with the lake
-        takes small batches, so a hiccup does not turn into one long batch; one that is far
-        behind takes large ones.
-        """
+    def read(self, datasets: Iterable[str], max_lines: int) -> list[Chunk]:
+        """Up to ``max_lines`` whole lines past the remembered offsets, in segment order."""
         self._discover(tuple(sorted(datasets)))
         chunks: list[Chunk] = []
         budget = max_lines
-        if (
-            live_lines is not None
-            and live_lines < max_lines
-            and self._waiting_bytes() < 2 * max_lines * self._line_bytes
-        ):
-            budget = live_lines
         for segment in sorted(self._active):
             if budget <= 0:
                 break
@@ -85,16 +71,6 @@ class LakeTail:
             elif segment not in self._newest:
                 self._active.discard(segment)  # looked at again at the next full scan
         return chunks
-
-    def _waiting_bytes(self) -> int:
-        waiting = 0
-        for segment in self._active:
-            try:
-                size = (self.lake_dir / segment).stat().st_size
-            except FileNotFoundError:
-                continue
-            waiting += max(0, size - self.offsets.get(segment, 0))
-        return waiting
 
     def advance(self, chunks: Iterable[Chunk]) -> None:
         """Remember that ``chunks`` were applied (after their transaction committed)."""
