@@ -104,3 +104,9 @@ def test_profile_ids_are_stable_and_distinct() -> None:
     assert profile_id_for("ecid", "1") == profile_id_for("ecid", "1")
     assert profile_id_for("ecid", "1") != profile_id_for("email", "1")
     assert len(profile_id_for("ecid", "1")) == 24
+
+
+def test_an_authenticated_state_that_is_not_a_string_counts_as_ambiguous() -> None:
+    found = extract({"identityMap": {"ECID": [{"id": "e1", "authenticatedState": ["x"]}]}})
+    assert [(i.id, i.authenticated_state) for i in found.identities] == [("e1", "ambiguous")]
+    assert found.malformed == 0
