@@ -102,7 +102,7 @@ class Projector:
             lines = sum(len(c.lines) for c in chunks)
             del chunks
         behind = lines >= self.settings.projector_batch_size
-        self._checkpointer.committed(self.conn, lines, behind=behind)
+        self._checkpointer.committed(self.conn, behind=behind)
         return max(1, lines)
 
     def _step(

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-_READ_CHUNK = 16 << 20
+_MAX_LINE = 16 << 20  # a longer line is never a valid message: it is skipped
+_MAX_READ = 64 << 20  # at most this much of one segment per batch (20,000 lines of ~2 KB fit)
 _MIN_READ = 64 << 10
 
 
@@ -107,16 +108,17 @@ class LakeTail:
         if size <= start:
             return None
         wanted = max(_MIN_READ, int(budget * self._line_bytes * 1.25))
-        available = min(size - start, _READ_CHUNK)
+        available = min(size - start, _MAX_READ)
         with path.open("rb") as f:
             f.seek(start)
             data = f.read(min(available, wanted))
             last = data.rfind(b"\n")
-            if last == -1 and len(data) < available:  # a line longer than the estimate
-                data += f.read(available - len(data))
+            longest = min(available, _MAX_LINE)
+            if last == -1 and len(data) < longest:  # a line longer than the estimate
+                data += f.read(longest - len(data))
                 last = data.rfind(b"\n")
         if last == -1:
-            if len(data) == _READ_CHUNK:  # a line longer than 16 MB: never a valid message
+            if len(data) >= _MAX_LINE:  # a line longer than 16 MB: never a valid message
                 return Chunk(segment, self._known[segment], start, start + len(data), [])
             return None
         lines, consumed = _split(data, last, budget)
