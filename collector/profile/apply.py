@@ -98,7 +98,7 @@ def _apply(
         kept = _dedupe(conn, kept, counters)
 
     graph = Graph(conn, limits.graph_max_identities, applied_at, cache)
-    graph.load(i.key for m in kept for i in m.identities)
+    graph.load(kept)
     handles = [graph.link(m) for m in kept]
 
     # After linking, an identity's profile is its graph's final name.

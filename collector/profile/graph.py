@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from collector.profile import fragments
 from collector.profile.graphstate import GraphCache, Ident, Key, ProfileState
@@ -53,12 +53,13 @@ class Graph:
 
     # -- loading ------------------------------------------------------------------
 
-    def load(self, keys: Iterable[Key]) -> None:
-        """Read the identities of ``keys`` that are not cached yet, and their profiles."""
-        known = self.known
-        wanted = sorted({key for key in keys if key not in known})  # in index order
-        loaded: list[Key] = []
-        pids: set[str] = set()
+    def load(self, messages: Sequence[Message]) -> None:
+        """Read the identities of ``messages`` that are not cached yet, and the profile rows of
+        the graphs that messages may change. An event whose identities are all stored in one
+        graph changes no profile row (the usual event of a returning visitor), so its
+        profile is not read."""
+        known, members = self.known, self.cache.members
+        wanted = sorted({i.key for m in messages for i in m.identities if i.key not in known})
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
             values = ",".join("(?,?)" for _ in chunk)
@@ -72,10 +73,21 @@ class Graph:
             for ns, ident, pid, code, primary, state, first in rows:
                 key = (ns, ident)
                 known[key] = Ident(pid, code, bool(primary), state, first, True)
-                loaded.append(key)
-                if pid not in self.profiles:
-                    pids.add(pid)
-        ordered = sorted(pids)
+                group = members.get(pid)
+                if group is None:
+                    members[pid] = {key}
+                else:
+                    group.add(key)
+        needed: set[str] = set()
+        for m in messages:
+            if len(m.identities) == 1 and m.kind == "event":
+                continue  # stored: nothing changes; new: a graph of its own
+            pids = {known[i.key].profile_id for i in m.identities if i.key in known}
+            if m.kind == "record" or len(pids) > 1 or any(i.key not in known for i in m.identities):
+                needed |= pids
+        self._load_profiles(sorted(p for p in needed if p not in self.profiles))
+
+    def _load_profiles(self, ordered: list[str]) -> None:
         for i in range(0, len(ordered), _CHUNK):
             ids = ordered[i : i + _CHUNK]
             marks = ",".join("?" for _ in ids)
@@ -86,15 +98,11 @@ class Graph:
             )
             for pid, count, created, modified in rows:
                 self.profiles[pid] = ProfileState(count, created, modified, True)
-        for key in loaded:
-            ident = known[key]
-            profile = self.profiles.get(ident.profile_id)
-            if profile is None:  # an identity whose profile row is missing: repair it
-                profile = self.profiles[ident.profile_id] = ProfileState(
-                    1, ident.first_seen_ms, ident.first_seen_ms, True
-                )
-                self._touched.add(ident.profile_id)
-            profile.members.add(key)
+        for pid in ordered:
+            if pid not in self.profiles:  # identities whose profile row is missing: repair it
+                first = min(self.known[key].first_seen_ms for key in self.cache.members[pid])
+                self.profiles[pid] = ProfileState(len(self.cache.members[pid]), first, first, True)
+                self._touched.add(pid)
 
     # -- linking ------------------------------------------------------------------
 
@@ -139,12 +147,12 @@ class Graph:
             pid, identity.code, identity.primary, identity.authenticated_state, received, False
         )
         self._new.append(identity.key)
+        self.cache.members.setdefault(pid, set()).add(identity.key)
         profile = self.profiles.get(pid)
         if profile is None:
-            self.profiles[pid] = ProfileState(1, received, received, False, {identity.key})
+            self.profiles[pid] = ProfileState(1, received, received, False)
         else:  # only after an erasure deleted the rows of a graph of this name
             profile.identity_count += 1
-            profile.members.add(identity.key)
         self._touched.add(pid)
         return pid
 
@@ -155,9 +163,9 @@ class Graph:
             graph, identity.code, identity.primary, identity.authenticated_state, received, False
         )
         self._new.append(identity.key)
+        self.cache.members.setdefault(graph, set()).add(identity.key)
         profile = self.profiles[graph]
         profile.identity_count += 1
-        profile.members.add(identity.key)
         profile.modified_ms = max(profile.modified_ms, received)
         self._touched.add(graph)
         if own < graph:
@@ -184,9 +192,10 @@ class Graph:
         target.created_ms = min(target.created_ms, gone.created_ms)
         target.modified_ms = max(target.modified_ms, gone.modified_ms, message.received_ms)
         self._touched.add(new)
-        for key in gone.members:
+        moved = self.cache.members.pop(old, set())
+        for key in moved:
             self.known[key].profile_id = new
-        target.members |= gone.members
+        self.cache.members.setdefault(new, set()).update(moved)
         self.renamed[old] = new
         if old in self.entity_dirty:
             self.entity_dirty.add(new)

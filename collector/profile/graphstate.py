@@ -11,13 +11,13 @@ tables, so it is valid as long as:
   before each batch (an erasure through the API or the CLI is such a write).
 
 Past ``max_identities`` the oldest entries are dropped after a commit (first in, first out),
-so memory stays bounded when the store holds millions of visitors. A cached profile always
-has at least one cached member; its ``identity_count`` is the full count from the store.
+so memory stays bounded when the store holds millions of visitors. A cached profile's
+``identity_count`` is the full count from the store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 Key = tuple[str, str]
@@ -37,19 +37,22 @@ class Ident:
 
 @dataclass(slots=True)
 class ProfileState:
-    """One ``profiles`` row, with the cached identities that belong to it."""
+    """One ``profiles`` row."""
 
     identity_count: int
     created_ms: int
     modified_ms: int
     in_db: bool  # rows in the database may carry this profile id
-    members: set[Key] = field(default_factory=set)
 
 
 class GraphCache:
     def __init__(self, max_identities: int = 200_000) -> None:
         self.max_identities = max_identities
         self.known: dict[Key, Ident] = {}
+        # The cached identities of each profile: every key of ``known`` is in the set of its
+        # profile, so a rename can update them. A profile's row is read only when a message
+        # may change its graph, so ``profiles`` may lack profiles that ``members`` has.
+        self.members: dict[str, set[Key]] = {}
         self.profiles: dict[str, ProfileState] = {}
 
     def __len__(self) -> int:
@@ -57,6 +60,7 @@ class GraphCache:
 
     def clear(self) -> None:
         self.known.clear()
+        self.members.clear()
         self.profiles.clear()
 
     def trim(self) -> None:
@@ -66,9 +70,9 @@ class GraphCache:
             return
         excess += self.max_identities // 4  # trim in steps, not at every batch
         for key in list(islice(self.known, excess)):
-            ident = self.known.pop(key)
-            profile = self.profiles.get(ident.profile_id)
-            if profile is not None:
-                profile.members.discard(key)
-                if not profile.members:
-                    del self.profiles[ident.profile_id]
+            pid = self.known.pop(key).profile_id
+            members = self.members[pid]
+            members.discard(key)
+            if not members:
+                del self.members[pid]
+                self.profiles.pop(pid, None)

@@ -147,3 +147,31 @@ def test_the_cache_is_bounded(tmp_path: Path) -> None:
         assert len(projector.cache) <= 8
     projector.close()
     assert rows(settings, "SELECT COUNT(*) FROM identities") == [(40,)]
+
+
+def test_returning_visitors_and_a_merge_of_their_graphs_in_one_batch(tmp_path: Path) -> None:
+    """Profile rows are read only for messages that can change a graph; the rest still land."""
+
+    def build(root: Path, cache: int, batch: int) -> dict[str, list[tuple[object, ...]]]:
+        settings = settings_for(root, projector_cache_identities=cache, projector_batch_size=batch)
+        make_control(settings)
+        lake = Lake(settings)
+        projector = Projector(settings)
+        for name in ("a", "b", "c"):
+            lake.event(ids(ECID=name), event_id=f"first-{name}")
+        projector.step()
+        lake.event(ids(ECID="a"), event_id="again-a")  # a returning visitor: no profile read
+        lake.event(ids(ECID="b", Email="b@example.com"), event_id="b-mail")  # one new identity
+        lake.event(ids(ECID=["a", "b"]), event_id="ab")  # merges two stored graphs
+        lake.event(ids(ECID="b"), event_id="again-b")
+        lake.record({"identityMap": ids(ECID="c"), "v": 1})
+        lake.event(ids(ECID=["c", "a"]), event_id="ca")
+        projector.catch_up()
+        projector.close()
+        return dump(settings.profile_db_path)
+
+    together = build(tmp_path / "together", 10_000, 1_000)
+    assert together == build(tmp_path / "uncached", 0, 1_000)
+    assert together == build(tmp_path / "one-by-one", 10_000, 1)
+    [(_, _, count, *_)] = together["profiles"]
+    assert count == 4  # a, b, b@example.com, c in one graph
