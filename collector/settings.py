@@ -74,7 +74,7 @@ class Settings:
     run_projector: bool = True
     projector_poll_ms: int = 20
     projector_batch_size: int = 20_000
-    projector_cache_identities: int = 200_000  # identity graph rows kept between batches
+    projector_cache_identities: int = 100_000  # identity-graph rows kept, ~0.7 KB each
 
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -46,7 +46,7 @@ class ProfileState:
 
 
 class GraphCache:
-    def __init__(self, max_identities: int = 200_000) -> None:
+    def __init__(self, max_identities: int = 100_000) -> None:
         self.max_identities = max_identities
         self.known: dict[Key, Ident] = {}
         # The cached identities of each profile: every key of ``known`` is in the set of its
