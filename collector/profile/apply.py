@@ -53,12 +53,18 @@ def apply_batch(
     done: Counter[str] = Counter()
     conn.execute("SAVEPOINT optimistic")
     try:
-        _apply(conn, messages, limits, erased, done, applied_at, cache, careful=False)
-    except _Duplicates:
-        conn.execute("ROLLBACK TO optimistic")
+        try:
+            _apply(conn, messages, limits, erased, done, applied_at, cache, careful=False)
+        except _Duplicates:
+            conn.execute("ROLLBACK TO optimistic")
+            cache.clear()
+            done = Counter()
+            _apply(conn, messages, limits, erased, done, applied_at, cache, careful=True)
+    except BaseException:
         cache.clear()
-        done = Counter()
-        _apply(conn, messages, limits, erased, done, applied_at, cache, careful=True)
+        conn.execute("ROLLBACK TO optimistic")
+        conn.execute("RELEASE optimistic")
+        raise
     conn.execute("RELEASE optimistic")
     counters.update(done)
 

@@ -131,9 +131,6 @@ class Graph:
                 graph = self._join(graph, identity, message)
         return handle
 
-    def profile_of(self, key: Key) -> str:
-        return self.known[key].profile_id
-
     def _touch(self, known: Ident, identity: Identity) -> None:
         if known.primary != identity.primary or known.state != identity.authenticated_state:
             known.primary = identity.primary
