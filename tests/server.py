@@ -41,6 +41,8 @@ class LiveServer:
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> LiveServer:
+        if self.proc is not None and self.proc.poll() is None:
+            return self  # already running: never start a second process on the same port
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(

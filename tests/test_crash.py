@@ -72,7 +72,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     with last.open("ab") as f:
         f.write(b'{"xactionId": "torn-by-crash", "entity": {"_id": "x", "tim')
 
-    with LiveServer(data).start() as again:
+    with LiveServer(data) as again:
         r = httpx.post(f"{again.base_url}/collection/{INLET}", json=web_event())
         assert r.status_code == 200
         acked.append(r.json()["xactionId"])
