@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench import messages, paced, servers, wrk
 from bench.report import markdown
-from collector import seed
+from collector.control import seed
 
 SINGLE_PATH = f"/collection/{seed.DEMO_INLET}"
 BATCH_PATH = f"/collection/batch/{seed.DEMO_INLET}"

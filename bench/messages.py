@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from collector import seed
+from collector.control import seed
 
 ID_MARK = "@@ID@@"
 _CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"

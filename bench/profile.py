@@ -38,8 +38,8 @@ from pathlib import Path
 import orjson
 
 from bench.messages import page_view
+from collector.control.settings import Settings
 from collector.profile.projector import Projector
-from collector.settings import Settings
 
 DATASET = "e" * 24
 SCHEMA = "https://ns.adobe.com/xdm/context/experienceevent"

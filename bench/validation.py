@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 from bench.messages import page_view
-from collector import seed
+from collector.control import seed
+from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
-from collector.settings import Settings
 
 TARGET_US = 10.0
 

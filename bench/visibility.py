@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from bench.messages import ID_MARK, envelope, page_view, user_agent
-from collector import seed
+from collector.control import seed
 from tests.server import LiveServer
 
 _VISITOR_MARK = "@@VISITOR@@"

@@ -13,24 +13,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector import ingest, monitoring, openapi, segments
-from collector.controlplane import ControlPlane
+from collector.control.plane import ControlPlane
+from collector.control.seed import ensure_demo
+from collector.control.settings import Settings
 from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllowed, NotFound
-from collector.guard import Guard
-from collector.http import json_response, problem_response
-from collector.lake import Lake
-from collector.pipeline import Pipeline
+from collector.guard.inlet import Guard
+from collector.guard.ratelimit import RateLimits
+from collector.guard.tokens import TokenStore
+from collector.ingest import routes as ingest
+from collector.ingest.pipeline import Pipeline
+from collector.lake import segments
+from collector.lake.writer import Lake
+from collector.monitoring import datasets as monitoring
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
-from collector.ratelimit import RateLimits
 from collector.schemas import routes as schema_routes
 from collector.schemas.registry import SchemaRegistry
-from collector.seed import ensure_demo
-from collector.settings import Settings
 from collector.tags import routes as tags_routes
 from collector.tags.demo import open_tag_store
-from collector.tokens import TokenStore
+from collector.web import openapi
+from collector.web.responses import json_response, problem_response
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
-from collector import seed
-from collector.segments import read_records, segments
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
+from collector.lake.segments import read_records, segments
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from starlette.testclient import TestClient
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 from tests.conftest import INLET, accepted, lake_records, web_event
 
 URL = f"/collection/{INLET}"

@@ -9,7 +9,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.body import too_deep
+from collector.ingest.body import too_deep
 
 # Strings full of the characters that could fool a byte-level scan.
 _tricky = st.text(alphabet='[]{}"\\ab', max_size=6)

@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from collector import seed
 from collector.cli import main
+from collector.control import seed
 
 ORG = "ACME@AdobeOrg"
 
@@ -140,7 +140,7 @@ def test_every_command_has_help(run) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_every_command_and_setting_is_documented() -> None:
-    from collector.settings import Settings
+    from collector.control.settings import Settings
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for path in _commands(main):

@@ -10,8 +10,8 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from collector import seed
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
 from tests.conftest import CT, INLET, ORG, WEB, accepted, lake_records, web_event
 
 XACTION = re.compile(r"^\d{13}:\d+:\d+$")

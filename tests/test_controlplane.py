@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.controlplane import ControlPlane, ControlPlaneError
-from collector.settings import Settings
+from collector.control.plane import ControlPlane, ControlPlaneError
+from collector.control.settings import Settings
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from collector.segments import segments
+from collector.lake.segments import segments
 from tests.conftest import INLET, WEB, web_event
 from tests.server import LiveServer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collector.enrich import ClientInfo, XactionIds
-from collector.settings import Settings
+from collector.control.settings import Settings
+from collector.ingest.enrich import ClientInfo, XactionIds
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collector import envelope
 from collector.errors import UnknownXdmFormat, WrongOrg
+from collector.ingest import envelope
 
 REF = {"id": "https://ns.example.com/s", "contentType": envelope.CONTENT_TYPE}
 

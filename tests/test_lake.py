@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from collector.control.settings import Settings
 from collector.errors import StorageUnavailable
-from collector.lake import Lake, LakeEntry
-from collector.segments import read_lines, read_records, recover, segments
-from collector.settings import Settings
+from collector.lake.segments import read_lines, read_records, recover, segments
+from collector.lake.writer import Lake, LakeEntry
 
 HOUR = 3_600_000
 T0 = 1_795_000_000_000 // HOUR * HOUR  # an hour boundary in 2026

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from collector.segments import read_records, segments
+from collector.lake.segments import read_records, segments
 from tests.conftest import INLET, ORG, WEB, web_event
 from tests.server import LiveServer
 

@@ -17,10 +17,10 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli_options import data_dir_option
+from collector.cli.options import data_dir_option
+from collector.control.settings import Settings
 from collector.profile import reader
 from collector.profile.store import connect_reader, connect_writer
-from collector.settings import Settings
 
 _data_dir = data_dir_option
 

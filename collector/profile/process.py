@@ -21,7 +21,7 @@ import threading
 from multiprocessing.context import SpawnProcess
 from typing import IO
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 
 log = logging.getLogger(__name__)
 

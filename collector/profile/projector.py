@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from collector.control.settings import Settings
 from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
@@ -33,7 +34,6 @@ from collector.profile.graphstate import GraphCache
 from collector.profile.messages import CorruptLine, Message, Parser
 from collector.profile.store import connect_writer
 from collector.profile.tail import Chunk, LakeTail
-from collector.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from collector.control.settings import Settings
 from collector.profile.apply import Limits
 from collector.profile.projector import Projector, projector_lock
 from collector.profile.store import connect_writer
-from collector.settings import Settings
 
 
 class ReplayError(RuntimeError):

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from collector.control.settings import Settings
 from collector.profile import migrations
-from collector.settings import Settings
 
 _BUSY_TIMEOUT_MS = 10_000
 # Pages of 16 KB rather than SQLite's 4 KB: an event row is ~1.4 KB, and every commit and

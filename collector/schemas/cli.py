@@ -12,13 +12,13 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli_options import data_dir_option, json_option
+from collector.cli.options import data_dir_option, json_option
+from collector.control.settings import Settings
 from collector.schemas.examples import check_example, load_examples
 from collector.schemas.failed import RevalidationError, revalidate
 from collector.schemas.importer import import_tree
 from collector.schemas.loader import SCHEMA_SUFFIX, SchemaLoadError
 from collector.schemas.registry import SchemaRegistry
-from collector.settings import Settings
 
 _json = json_option
 _schemas_dir = click.option(

@@ -31,11 +31,11 @@ from typing import IO, Any
 
 import orjson
 
-from collector.controlplane import ControlPlane
-from collector.lake import Lake, LakeEntry
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
+from collector.lake.segments import FAILED_DIR, read_records, segments
+from collector.lake.writer import Lake, LakeEntry
 from collector.schemas.registry import SchemaRegistry
-from collector.segments import FAILED_DIR, read_records, segments
-from collector.settings import Settings
 
 LEDGER = "_promoted.jsonl"
 _DROPPED_KEYS = ("reason", "_validationErrors", "status")

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.errors import NotFound
-from collector.http import json_response, problem_response
 from collector.schemas.registry import SchemaRegistry
+from collector.web.responses import json_response, problem_response
 
 
 async def _list(request: Request) -> Response:

@@ -21,7 +21,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from collector.controlplane import ControlPlane
+from collector.control.plane import ControlPlane
 from collector.schemas.registry import SchemaRegistry, UnknownSchemaError
 from collector.tags import xdmpath
 from collector.tags.manifest import RULE_KINDS, Manifest

@@ -10,8 +10,8 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli_options import data_dir_option, json_option
-from collector.settings import Settings
+from collector.cli.options import data_dir_option, json_option
+from collector.control.settings import Settings
 from collector.tags.properties import Properties
 from collector.tags.property import ENVIRONMENTS, PropertyError
 

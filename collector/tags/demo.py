@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from collector import seed
-from collector.controlplane import ControlPlane
+from collector.control import seed
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
-from collector.settings import Settings
 from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
 from collector.tags.property import ENVIRONMENTS, Property, PropertyError

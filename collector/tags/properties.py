@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from collector.controlplane import ControlPlane
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
-from collector.settings import Settings
 from collector.tags.checker import PropertyChecker
 from collector.tags.manifest import Manifest
 from collector.tags.property import (

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from collector import migrations as control_migrations
-from collector import sqlite
+from collector.control import migrations as control_migrations
+from collector.control import sqlite
 from collector.tags import migrations
 from collector.tags.property import Library, Property, PropertyError, check_environment
 from collector.tags.recipe import Built

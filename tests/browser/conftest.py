@@ -11,9 +11,9 @@ import orjson
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from collector import seed
-from collector.segments import segments
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
+from collector.lake.segments import segments
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Route
 
-from collector import seed
-from collector.controlplane import ControlPlane
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
 from collector.tags.properties import Properties
 from tests.tags.hostile import RULES, HostileLibrary, hostile_library
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route
 
-from collector import seed
+from collector.control import seed
+from collector.control.settings import Settings
 from collector.profile.projector import project_once
-from collector.settings import Settings
 from collector.tags.properties import Properties
 from tests.browser.conftest import SNIPPET, lake_entities, wait_for
 from tests.server import LiveServer

@@ -11,10 +11,11 @@ import limits.strategies
 import pytest
 from starlette.testclient import TestClient
 
-from collector import ratelimit, seed
-from collector.controlplane import ControlPlane, Inlet
-from collector.settings import Settings
-from collector.tokens import TokenStore
+from collector.control import seed
+from collector.control.plane import ControlPlane, Inlet
+from collector.control.settings import Settings
+from collector.guard import ratelimit
+from collector.guard.tokens import TokenStore
 
 
 class FakeClock:

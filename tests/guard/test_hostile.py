@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from collector.app import create_app
-from collector.settings import Settings
+from collector.control.settings import Settings
 from tests.conftest import INLET, web_event
 from tests.guard.conftest import issue_token, make_inlet
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 from tests.conftest import INLET, accepted, lake_records, web_event
 from tests.guard.conftest import FakeClock, make_inlet
 

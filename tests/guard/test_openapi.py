@@ -21,9 +21,10 @@ from schemathesis.specs.openapi.checks import (
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from collector import openapi, seed
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
 from collector.tags.demo import DEMO_PROPERTY
+from collector.web import openapi
 from tests.guard.conftest import report
 from tests.server import LiveServer
 

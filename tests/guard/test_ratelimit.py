@@ -1,4 +1,4 @@
-"""collector/ratelimit.py: quotas counted by the ``limits`` library, 429s with their headers."""
+"""collector/guard/ratelimit.py: quotas counted by ``limits``, 429s with their headers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from collector.errors import RateLimited
-from collector.ratelimit import Quota, RateLimits
+from collector.guard.ratelimit import Quota, RateLimits
 from tests.guard.conftest import FakeClock
 
 
@@ -117,7 +117,7 @@ def test_an_unreachable_storage_lets_requests_through(caplog: pytest.LogCaptureF
         port = probe.getsockname()[1]
     limits = RateLimits(f"redis://127.0.0.1:{port}")
     try:
-        with caplog.at_level(logging.WARNING, logger="collector.ratelimit"):
+        with caplog.at_level(logging.WARNING, logger="collector.guard.ratelimit"):
             for _ in range(5):
                 assert limits.acquire(Quota("requests", 1), "i", report=True) == {}
         warnings = [r for r in caplog.records if "rate limit storage failed" in r.message]
@@ -135,7 +135,7 @@ def test_memory_storage_starts_no_threads_under_load() -> None:
     """limits' own memory storage starts a Timer thread every 10 ms; ours never does."""
     import threading
 
-    from collector.ratelimit import InlineExpiryMemoryStorage, Quota, RateLimits
+    from collector.guard.ratelimit import InlineExpiryMemoryStorage, Quota, RateLimits
 
     limits = RateLimits("memory://")
     assert isinstance(limits.storage, InlineExpiryMemoryStorage)
@@ -156,7 +156,7 @@ def test_memory_storage_starts_no_threads_under_load() -> None:
 
 
 def test_memory_storage_sweeps_keys_nobody_reads_again() -> None:
-    from collector.ratelimit import InlineExpiryMemoryStorage
+    from collector.guard.ratelimit import InlineExpiryMemoryStorage
 
     storage = InlineExpiryMemoryStorage("memory://")
     storage.incr("gone", expiry=0.001)
@@ -172,7 +172,7 @@ def test_memory_storage_sweeps_keys_nobody_reads_again() -> None:
 def test_memory_storage_methods_are_wrapped_once() -> None:
     from limits.storage import MemoryStorage
 
-    from collector.ratelimit import InlineExpiryMemoryStorage
+    from collector.guard.ratelimit import InlineExpiryMemoryStorage
 
     for name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
         assert getattr(InlineExpiryMemoryStorage, name) is getattr(MemoryStorage, name)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from collector import seed
-from collector.controlplane import ControlPlane
+from collector.control import seed
+from collector.control.plane import ControlPlane
 from tests.conftest import INLET, web_event
 from tests.server import LiveServer, free_port
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 from tests.conftest import INLET, web_event
 from tests.guard.conftest import issue_token, make_inlet
 from tests.server import LiveServer

@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from collector import seed
 from collector.app import create_app
 from collector.cli import main
-from collector.controlplane import ControlPlane
-from collector.settings import Settings
-from collector.tokens import TokenError, TokenStore
+from collector.control import seed
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
+from collector.guard.tokens import TokenError, TokenStore
 from tests.conftest import INLET, accepted, lake_records, web_event
 from tests.guard.conftest import issue_token, make_inlet
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 from tests.profile.lakefixture import Lake, make_control, settings_for
 
 

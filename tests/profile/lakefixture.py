@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 
 EVENTS = "a" * 24
 RECORDS = "b" * 24

@@ -8,10 +8,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from collector import seed
 from collector.app import create_app
+from collector.control import seed
+from collector.control.settings import Settings
 from collector.profile.routes import PATH
-from collector.settings import Settings
 from tests.conftest import web_event
 
 PROFILE = {"schema.name": "_xdm.context.profile"}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from collector.control.settings import Settings
 from collector.profile import apply, erasure
 from collector.profile.projector import Projector, project_once
 from collector.profile.store import connect_writer
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     BASE_MS,
     OTHER_RECORDS,

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import orjson
 
+from collector.control.settings import Settings
 from collector.profile.catalog import Catalog
 from collector.profile.identities import FALLBACK_FIELDS, IdentityField
-from collector.settings import Settings
 from tests.profile.lakefixture import make_control, settings_for
 
 REPO_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

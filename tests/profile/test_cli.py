@@ -12,9 +12,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
+from collector.control.settings import Settings
 from collector.profile.cli import profiles, project, replay, sql
 from collector.profile.projector import project_once, run_projector
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     BASE_MS,
     EVENTS,

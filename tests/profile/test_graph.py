@@ -6,10 +6,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from collector.control.settings import Settings
 from collector.profile.apply import Limits
 from collector.profile.identities import profile_id_for
 from collector.profile.projector import project_once
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     EVENTS,
     RECORDS,

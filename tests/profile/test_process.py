@@ -5,8 +5,8 @@ import signal
 import sqlite3
 import time
 
+from collector.control.settings import Settings
 from collector.profile.process import ProjectorProcess
-from collector.settings import Settings
 from tests.profile.lakefixture import Lake, ids, rows
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import orjson
 
+from collector.control.settings import Settings
 from collector.profile.projector import project_once
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     BASE_MS,
     EVENTS,

@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from collector.control.settings import Settings
 from collector.profile import projector as projector_module
 from collector.profile.projector import Projector, project_once
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     EVENT_SCHEMA,
     EVENTS,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from collector.control.settings import Settings
 from collector.profile import erasure
 from collector.profile.projector import Projector, ProjectorLocked, project_once, projector_lock
 from collector.profile.replay import replay
 from collector.profile.store import connect_writer
-from collector.settings import Settings
 from tests.profile.lakefixture import (
     BASE_MS,
     OTHER_RECORDS,
@@ -154,7 +154,7 @@ def test_a_projector_killed_mid_run_resumes_exactly_once(tmp_path: Path) -> None
     lake = Lake(settings)
     _traffic(lake, 0, 3_000)
     code = (
-        "import sys; from pathlib import Path; from collector.settings import Settings;"
+        "import sys; from pathlib import Path; from collector.control.settings import Settings;"
         "from collector.profile.projector import project_once;"
         "project_once(Settings(data_dir=Path(sys.argv[1]), schemas_dir=Path(sys.argv[2]),"
         " projector_batch_size=200))"

@@ -9,11 +9,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from collector.control.settings import Settings
 from collector.profile.apply import Limits
 from collector.profile.projector import project_once
 from collector.profile.routes import PATH, routes
 from collector.profile.store import ProfileStore
-from collector.settings import Settings
 from tests.profile.lakefixture import BASE_MS, RECORDS, Lake, ids, make_control, rows, settings_for
 
 PROFILE = {"schema.name": "_xdm.context.profile"}

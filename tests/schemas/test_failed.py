@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from collector.app import create_app
-from collector.controlplane import ControlPlane
-from collector.lake import Lake, LakeEntry
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
+from collector.lake.segments import read_records, segments
+from collector.lake.writer import Lake, LakeEntry
 from collector.schemas import SchemaRegistry
 from collector.schemas.cli import failed
 from collector.schemas.failed import LEDGER, RevalidationError, revalidate
-from collector.segments import read_records, segments
-from collector.settings import Settings
 from tests.conftest import INLET, lake_records, web_event
 from tests.conftest import WEB as WEB_DATASET
 

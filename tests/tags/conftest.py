@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from collector import seed
-from collector.controlplane import ControlPlane
+from collector.control import seed
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
-from collector.settings import Settings
 from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
 from collector.tags.store import TagStore

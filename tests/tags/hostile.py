@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from collector import seed
+from collector.control import seed
 from collector.tags.properties import Properties
 from tests.tags.conftest import beacon_rule
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from collector import seed
+from collector.control import seed
 from collector.tags.properties import Properties
 from collector.tags.property import PropertyError
 from tests.tags.conftest import beacon_rule

@@ -11,9 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from collector import seed
 from collector.cli import main
-from collector.controlplane import ControlPlane
+from collector.control import seed
+from collector.control.plane import ControlPlane
 from tests.tags.conftest import beacon_rule
 
 Run = Callable[..., Result]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from collector import seed
+from collector.control import seed
 from collector.schemas.registry import SchemaRegistry
 from collector.tags.demo import DEMO_PROPERTY, ensure_demo_property
 from collector.tags.properties import Properties

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from collector.app import create_app
-from collector.settings import Settings
+from collector.control.settings import Settings
 from collector.tags.demo import DEMO_PROPERTY
 from collector.tags.properties import Properties
 

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from collector import seed
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
 from collector.tags.properties import Properties
 from collector.tags.property import PropertyError
 from collector.tags.store import TagStore

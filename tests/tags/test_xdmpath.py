@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from collector import seed
+from collector.control import seed
 from collector.schemas.registry import SchemaRegistry
 from collector.tags import xdmpath
 

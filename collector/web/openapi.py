@@ -2,7 +2,7 @@
 
 It follows CONTRACT.md: the ingestion routes and their aliases, CORS preflight, health, the
 schema registry, monitoring, the tag library and the Profile Access API (component schemas in
-collector/openapi_schemas.py). Only the operations whose route the running app serves are
+collector/web/openapi_schemas.py). Only the operations whose route the running app serves are
 listed, so the document never promises a route that is not wired.
 ``tests/guard/test_openapi.py`` runs schemathesis against a live server with it.
 """
@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector import seed
-from collector.openapi_schemas import OBJECT, STRING, components, ref
-from collector.settings import Settings
+from collector.control import seed
+from collector.control.settings import Settings
+from collector.web.openapi_schemas import OBJECT, STRING, components, ref
 
 _PARAM = re.compile(r"\{[^}]*\}")
 _INGEST_PREFIXES = {"": "ingest", "/data/foundation/import": "alias"}

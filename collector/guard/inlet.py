@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from collector.controlplane import Inlet
+from collector.control.plane import Inlet
+from collector.control.settings import Settings
 from collector.errors import Forbidden, Unauthorized
-from collector.ratelimit import Quota, RateLimits
-from collector.settings import Settings
-from collector.tokens import TokenStore
+from collector.guard.ratelimit import Quota, RateLimits
+from collector.guard.tokens import TokenStore
 
 
 class Guard:

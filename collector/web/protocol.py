@@ -6,9 +6,9 @@ trickles header bytes ("slowloris") holds it forever, and httptools buffers a he
 length. Here each request head must arrive within ``request_timeout_seconds`` (else 408, or
 a silent close when nothing was sent) and within ``h11_max_incomplete_event_size`` bytes
 (uvicorn's own cap for its h11 protocol, else 431). The body is bounded by
-``collector/body.py`` (size, deadline) and by uvicorn's flow control (memory).
+``collector/ingest/body.py`` (size, deadline) and by uvicorn's flow control (memory).
 
-``collector serve`` selects it with ``http="collector.protocol:GuardedHttpProtocol"``.
+``collector serve`` selects it with ``http="collector.web.protocol:GuardedHttpProtocol"``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from collector.control.settings import Settings
 from collector.errors import CollectorError, HeaderFieldsTooLarge, RequestTimeout
-from collector.settings import Settings
 
 DEFAULT_MAX_HEAD_BYTES = 64 * 1024
 

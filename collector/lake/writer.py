@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from collector.control.settings import AckMode, Settings
 from collector.errors import StorageUnavailable
-from collector.settings import AckMode, Settings
 
 log = logging.getLogger(__name__)
 

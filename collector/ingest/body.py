@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from collector.control.settings import Settings
 from collector.errors import (
     InvalidMessageFormat,
     PayloadTooLarge,
@@ -17,7 +18,6 @@ from collector.errors import (
     UnknownXdmFormat,
     UnsupportedMediaType,
 )
-from collector.settings import Settings
 
 # The rest of an oversized or late body is not read: the connection is closed after the answer.
 _CLOSE = {"connection": "close"}

@@ -18,7 +18,7 @@ IpPolicy = Literal["full", "truncate", "hash", "drop"]
 AckMode = Literal["fsync", "write"]
 
 _PREFIX = "COLLECTOR_"
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Settings:
     # Size of the user-agent parse cache (entries).
     user_agent_cache_size: int = 4096
 
-    # Rate limiting (see collector/ratelimit.py); ``memory://`` or ``redis://host:port``.
+    # Rate limiting (see collector/guard/ratelimit.py); ``memory://`` or ``redis://host:port``.
     rate_limit_storage: str = "memory://"
     rate_limit_requests_per_second: int = 1_000
     rate_limit_messages_per_second: int = 1_000

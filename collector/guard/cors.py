@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collector.controlplane import Inlet
+from collector.control.plane import Inlet
 
 _ALLOWED_HEADERS = (
     "content-type, content-encoding, authorization, x-api-key, x-gw-ims-org-id, "

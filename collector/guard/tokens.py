@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collector import sqlite
+from collector.control import sqlite
 
 PREFIX = "xdmc"
 _TOKEN = re.compile(r"^xdmc_([0-9a-f]{16})_[A-Za-z0-9_\-]{43}$")

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector.controlplane import Dataset
-from collector.http import json_response
-from collector.segments import FAILED_DIR, segments
+from collector.control.plane import Dataset
+from collector.lake.segments import FAILED_DIR, segments
+from collector.web.responses import json_response
 
 _CHUNK = 1 << 20
 

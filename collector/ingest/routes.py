@@ -1,4 +1,4 @@
-"""Ingestion routes: thin glue from HTTP to the pipeline (collector/pipeline.py)."""
+"""Ingestion routes: thin glue from HTTP to the pipeline (collector/ingest/pipeline.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from collector import cors
 from collector.errors import InletNotFound
-from collector.http import problem_response
-from collector.pipeline import Pipeline
+from collector.guard import cors
+from collector.ingest.pipeline import Pipeline
+from collector.web.responses import problem_response
 
 _PREFIXES = ("", "/data/foundation/import")
 

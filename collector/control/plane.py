@@ -20,12 +20,12 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from collector import migrations, sqlite
+from collector.control import migrations, sqlite
 
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
 ORG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}@AdobeOrg$")
-# Per-inlet rate limits (NULL: the setting's default; 0: no limit); see collector/guard.py.
+# Per-inlet rate limits (NULL: the setting's default; 0: no limit); see collector/guard/inlet.py.
 LIMIT_COLUMNS = (
     "requests_per_second",
     "messages_per_second",

@@ -15,7 +15,7 @@ from typing import Any
 
 from user_agents import parse as parse_user_agent
 
-from collector.settings import IpPolicy, Settings
+from collector.control.settings import IpPolicy, Settings
 
 _UA_MAX = 512
 

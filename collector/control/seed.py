@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collector.controlplane import ControlPlane, Dataset, Inlet
+from collector.control.plane import ControlPlane, Dataset, Inlet
 
 DEMO_ORG = "DEMO@AdobeOrg"
 DEMO_INLET = "c011ec70" * 8

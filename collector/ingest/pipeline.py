@@ -18,9 +18,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collector import body, cors, envelope
-from collector.controlplane import ControlPlane, Dataset, Inlet
-from collector.enrich import ClientInfo, XactionIds
+from collector.control.plane import ControlPlane, Dataset, Inlet
+from collector.control.settings import Settings
 from collector.errors import (
     CollectorError,
     InletNotFound,
@@ -30,9 +29,11 @@ from collector.errors import (
     UnknownXdmFormat,
     WrongOrg,
 )
-from collector.http import json_response, problem_response
-from collector.lake import Lake, LakeEntry
-from collector.settings import Settings
+from collector.guard import cors
+from collector.ingest import body, envelope
+from collector.ingest.enrich import ClientInfo, XactionIds
+from collector.lake.writer import Lake, LakeEntry
+from collector.web.responses import json_response, problem_response
 
 _SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "synchronousValidation"}
 
@@ -44,7 +45,7 @@ class Registry(Protocol):
 
 
 class Guard(Protocol):
-    """Authentication and rate limits (collector/guard.py)."""
+    """Authentication and rate limits (collector/guard/inlet.py)."""
 
     def authenticate(self, inlet: Inlet, request: Request) -> bool: ...
     def limit_request(self, inlet: Inlet, request: Request, *, sync: bool) -> dict[str, str]: ...

@@ -1,11 +1,11 @@
-"""The component schemas of the OpenAPI document (collector/openapi.py): message envelopes,
+"""The component schemas of the OpenAPI document (collector/web/openapi.py): message envelopes,
 responses and problem bodies, as CONTRACT.md defines them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from collector.settings import Settings
+from collector.control.settings import Settings
 
 STRING: dict[str, Any] = {"type": "string"}
 INTEGER: dict[str, Any] = {"type": "integer"}

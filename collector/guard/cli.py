@@ -12,10 +12,10 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli_options import data_dir_option, json_option
-from collector.controlplane import LIMIT_COLUMNS, ControlPlane, ControlPlaneError
-from collector.settings import Settings
-from collector.tokens import TokenError, TokenStore
+from collector.cli.options import data_dir_option, json_option
+from collector.control.plane import LIMIT_COLUMNS, ControlPlane, ControlPlaneError
+from collector.control.settings import Settings
+from collector.guard.tokens import TokenError, TokenStore
 
 _data_dir = data_dir_option
 _json = json_option

@@ -66,7 +66,7 @@ def apply(db: Database) -> list[str]:
 
 @control(name="0002_inlet_tokens")
 def _inlet_tokens(db: Database) -> None:
-    # Bearer tokens of authenticated inlets (collector/tokens.py): only a SHA-256 is stored.
+    # Bearer tokens of authenticated inlets (collector/guard/tokens.py): only a SHA-256 is stored.
     db.execute(
         """
         CREATE TABLE tokens (
@@ -80,3 +80,33 @@ def _inlet_tokens(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX tokens_inlet ON tokens(inlet_id)")
+
+
+@control(name="0003_audit_log")
+def _audit_log(db: Database) -> None:
+    # Who did what to which object, when and from where (collector/control/audit.py).
+    # Append-only: triggers refuse UPDATE and DELETE.
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            org_id TEXT,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            ip TEXT,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_log_at ON audit_log(at)")
+    db.execute("CREATE INDEX audit_log_object ON audit_log(object_type, object_id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""
+            CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+            """
+        )

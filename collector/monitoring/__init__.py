@@ -1,0 +1,4 @@
+"""Monitoring: what arrived, read from the lake itself.
+
+``datasets`` counts accepted and failed lines per dataset (``GET /monitoring/datasets``).
+"""
