@@ -1,33 +1,18 @@
-"""The ``collector`` command line. Each package owns its commands; this module assembles them.
+"""The ``collector`` command line.
 
-Every listing command takes ``--json`` for scripts (``collector.cli.output``).
+``main`` assembles the commands that each package owns (``collector.cli.root``); ``options``
+holds the options every command shares and ``output`` the one way commands print. ``main``
+is loaded on first use so that packages can import ``options`` and ``output`` without a cycle.
 """
 
 from __future__ import annotations
 
-import click
-
-from collector.cli.serve import serve
-from collector.control.cli import commands as control_commands
-from collector.guard.cli import tokens
-from collector.profile.cli import commands as profile_commands
-from collector.schemas.cli import failed, schemas
-from collector.tags.cli import properties
+from typing import Any
 
 
-@click.group()
-@click.version_option(package_name="xdm-collector")
-def main() -> None:
-    """xdm-collector: AEP-compatible streaming ingestion with a durable lake."""
+def __getattr__(name: str) -> Any:
+    if name == "main":
+        from collector.cli.root import main
 
-
-for _command in [
-    serve,
-    *control_commands,
-    tokens,
-    schemas,
-    failed,
-    properties,
-    *profile_commands,
-]:
-    main.add_command(_command)
+        return main
+    raise AttributeError(name)

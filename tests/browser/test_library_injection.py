@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Route
+from playwright.sync_api import BrowserContext, Dialog, Route
 
 from collector.control import seed
 from collector.control.plane import ControlPlane
@@ -70,7 +70,7 @@ def test_inline_hostile_library_injects_nothing(
     errors: list[str] = []
     dialogs: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("dialog", lambda d: _dismiss(d, dialogs))
     page.goto(SITE)
     page.wait_for_function("window.__seen.beacons.length >= 2")
     assert errors == [] and dialogs == []
@@ -83,3 +83,8 @@ def test_inline_hostile_library_injects_nothing(
     assert seen["rules"] == RULES
     first, second = seen["beacons"]
     assert hostile.problems(first, second) == []
+
+
+def _dismiss(dialog: Dialog, seen: list[str]) -> None:
+    seen.append(dialog.message)
+    dialog.dismiss()

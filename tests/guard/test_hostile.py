@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -70,7 +71,7 @@ def fuzz(tmp_path: Path) -> Iterator[tuple[TestClient, LakeWatch, Settings]]:
 
 
 def check(
-    r: httpx.Response, lake: LakeWatch, inlet_id: str = INLET
+    r: httpx.Response | httpx2.Response, lake: LakeWatch, inlet_id: str = INLET
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The invariants every response must keep, whatever was sent; returns the new lines."""
     assert r.status_code in EXPECTED, (r.status_code, r.text[:500])
@@ -360,8 +361,8 @@ def test_authorization_headers(
         "other": f"Bearer {foreign}",
         "own-mangled": f"Bearer {own[:-2]}{authorization or ''}",
     }[which]
-    headers = {} if header is None else {"authorization": header.encode()}
-    r = client.post(f"/collection/{locked.id}", json=web_event(), headers=headers)
+    headers: dict[str, str | bytes] = {} if header is None else {"authorization": header.encode()}
+    r = client.post(f"/collection/{locked.id}", json=web_event(), headers=headers)  # type: ignore[arg-type]
     check(r, lake, locked.id)
     expected = {"own": 200, "other": 403}.get(which)
     if expected is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -16,17 +16,17 @@ from tests.guard.conftest import FakeClock, make_inlet
 RATELIMIT = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
 
 
-def single(client: TestClient, inlet_id: str, query: str = "", **headers: str) -> httpx.Response:
+def single(client: TestClient, inlet_id: str, query: str = "", **headers: str) -> httpx2.Response:
     return client.post(f"/collection/{inlet_id}{query}", json=web_event(), headers=headers)
 
 
-def batch(client: TestClient, inlet_id: str, size: int) -> httpx.Response:
+def batch(client: TestClient, inlet_id: str, size: int) -> httpx2.Response:
     return client.post(
         f"/collection/batch/{inlet_id}", json={"messages": [web_event() for _ in range(size)]}
     )
 
 
-def assert_429(r: httpx.Response, inlet_id: str) -> dict[str, Any]:
+def assert_429(r: httpx2.Response, inlet_id: str) -> dict[str, Any]:
     assert r.status_code == 429, r.text
     assert r.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = r.json()

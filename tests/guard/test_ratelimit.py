@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,9 +14,9 @@ from tests.guard.conftest import FakeClock
 
 
 @pytest.fixture
-def limits(clock: FakeClock) -> RateLimits:
+def limits(clock: FakeClock) -> Iterator[RateLimits]:
     rate_limits = RateLimits("memory://")
-    yield rate_limits  # type: ignore[misc]
+    yield rate_limits
     rate_limits.close()
 
 

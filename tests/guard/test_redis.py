@@ -114,6 +114,6 @@ def test_two_processes_share_one_budget(redis_url: str, tmp_path: Path) -> None:
             assert 1 <= int(headers["retry-after"]) <= 60
             assert headers["ratelimit-limit"] == "6"
     client = redis.Redis.from_url(redis_url)
-    keys = [k.decode() for k in client.keys("*")]
+    keys = [k.decode() for k in client.keys("*")]  # type: ignore[union-attr]
     client.close()
     assert any("xdmc-sync" in k and INLET in k for k in keys), keys

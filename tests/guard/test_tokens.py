@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
@@ -25,7 +26,7 @@ AUTH_TYPE = "https://ns.adobe.com/adobecloud/problem/data-collection-service-aut
 
 
 @pytest.fixture
-def store(settings: Settings) -> TokenStore:
+def store(settings: Settings) -> Iterator[TokenStore]:
     ControlPlane(settings.control_db_path).close()  # applies the migrations
     counter = itertools.count(1)
     tokens = TokenStore(settings.control_db_path, random_bytes=lambda n: bytes([next(counter)]) * n)
@@ -41,12 +42,12 @@ def demo_inlet(settings: Settings) -> str:
     return INLET
 
 
-def post(client: TestClient, inlet_id: str, authorization: str | None = None) -> httpx.Response:
+def post(client: TestClient, inlet_id: str, authorization: str | None = None) -> httpx2.Response:
     headers = {} if authorization is None else {"authorization": authorization}
     return client.post(f"/collection/{inlet_id}", json=web_event(), headers=headers)
 
 
-def assert_auth_problem(r: httpx.Response, status: int, inlet_id: str, says: str) -> None:
+def assert_auth_problem(r: httpx2.Response, status: int, inlet_id: str, says: str) -> None:
     assert r.status_code == status, r.text
     body = r.json()
     assert body["type"] == AUTH_TYPE

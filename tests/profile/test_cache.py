@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from collector.control.settings import Settings
-from collector.profile import apply, erasure
+from collector.profile import erasure, merge
 from collector.profile.projector import Projector, project_once
 from collector.profile.store import connect_writer
 from tests.profile.lakefixture import (
@@ -103,14 +104,14 @@ def test_a_duplicate_event_links_nothing_even_in_a_later_batch(
 def test_a_failed_batch_leaves_nothing_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = apply.merge.stamp
+    real: Callable[..., object] = merge.stamp
 
     def fragile(entity: dict[str, object], *args: object) -> object:
         if entity.get("poison"):
             raise RuntimeError("boom")
         return real(entity, *args)
 
-    monkeypatch.setattr(apply.merge, "stamp", fragile)
+    monkeypatch.setattr(merge, "stamp", fragile)
 
     def build(root: Path, live: bool) -> Path:
         settings = settings_for(root, projector_batch_size=4)

@@ -63,7 +63,7 @@ def test_fields_marked_as_identities_in_a_schema(tmp_path: Path) -> None:
     }
     (schemas / "group.schema.json").write_bytes(orjson.dumps(group))
     (schemas / "members.schema.json").write_bytes(orjson.dumps(schema))
-    catalog = _catalog(settings_for(tmp_path), schemas, [("4" * 24, schema["$id"], 1)])
+    catalog = _catalog(settings_for(tmp_path), schemas, [("4" * 24, str(schema["$id"]), 1)])
     info = catalog.datasets()["4" * 24]
     assert info.kind == "record"
     assert info.identity_fields == (

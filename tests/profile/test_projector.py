@@ -89,7 +89,7 @@ def test_a_batch_that_fails_before_commit_leaves_no_trace(
 ) -> None:
     for n in range(5):
         lake.event(ids(ECID=f"e{n}"), event_id=f"v{n}")
-    real = projector_module.save_counters
+    real = projector_module.save_counters  # type: ignore[attr-defined]
 
     def crash(*args: object) -> None:
         raise KeyboardInterrupt  # what a kill looks like to the transaction: no commit
@@ -231,16 +231,16 @@ def test_the_store_uses_wal_and_normal_sync(settings: Settings) -> None:
 def test_a_message_the_code_cannot_handle_is_skipped_not_fatal(
     settings: Settings, lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collector.profile import apply
+    from collector.profile import merge
 
-    real: Callable[..., object] = apply.merge.stamp
+    real: Callable[..., object] = merge.stamp
 
     def fragile(entity: dict[str, object], *args: object) -> object:
         if entity.get("poison"):
             raise RuntimeError("boom")
         return real(entity, *args)
 
-    monkeypatch.setattr(apply.merge, "stamp", fragile)
+    monkeypatch.setattr(merge, "stamp", fragile)
     lake.record({"identityMap": ids(ECID="ok"), "n": 1})
     lake.record({"identityMap": ids(ECID="bad"), "poison": True})
     lake.event(ids(ECID="ok"), event_id="v1")

@@ -128,7 +128,12 @@ def test_pointer_escapes_slashes_and_tildes(registry: SchemaRegistry) -> None:
 def test_engines_word_invalid_examples_identically(
     compiled: SchemaRegistry, reference: SchemaRegistry
 ) -> None:
-    entity = {"_id": 1, "a": None, "device": {"screenWidth": "x", "colorDepth": -1}, "web": []}
+    entity: dict[str, Any] = {
+        "_id": 1,
+        "a": None,
+        "device": {"screenWidth": "x", "colorDepth": -1},
+        "web": [],
+    }
     assert compiled.validate(WEB, entity) == reference.validate(WEB, entity)
 
 
