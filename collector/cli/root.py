@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
+from collector.cli.control import commands as control_commands
 from collector.cli.serve import serve
-from collector.control.cli import commands as control_commands
 from collector.guard.cli import tokens
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
