@@ -12,6 +12,7 @@ from collector.cli.serve import serve
 from collector.guard.cli import tokens
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
+from collector.tags.builds_cli import commands as build_commands
 from collector.tags.cli import properties
 
 
@@ -31,3 +32,5 @@ for _command in [
     *profile_commands,
 ]:
     main.add_command(_command)
+for _step in build_commands:
+    properties.add_command(_step)

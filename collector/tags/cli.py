@@ -127,7 +127,7 @@ def import_(file: Path, data_dir: Path | None, as_json: bool) -> None:
 @_data_dir
 @_json
 def publish(property_id: str, environment: str, data_dir: Path | None, as_json: bool) -> None:
-    """Build a new immutable library version and print its version and URL."""
+    """Shortcut: build the draft and serve that build on one environment at once (audited)."""
     with _properties(data_dir) as props:
         library = props.publish(property_id, environment)
         row = {**library.summary(), "url": props.url(library)}

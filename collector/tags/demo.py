@@ -16,7 +16,7 @@ from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
 from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
-from collector.tags.property import ENVIRONMENTS, Property, PropertyError
+from collector.tags.property import Property, PropertyError
 from collector.tags.store import TagStore
 
 DEMO_PROPERTY = "PR" + "de70" * 8
@@ -149,8 +149,11 @@ def ensure_demo_property(properties: Properties) -> Property | None:
         if properties.store.property(DEMO_PROPERTY) is not None:  # another worker made it
             return None
         raise
-    for environment in ENVIRONMENTS:
-        properties.publish(prop.id, environment)
+    # One build, taken through the whole flow: every environment serves the same bytes.
+    actor = "seed:demo"
+    build = properties.build(prop.id, actor=actor, note="the demo property")
+    for step in ("submit", "approve", "promote"):
+        properties.step(prop.id, build.number, step, actor=actor)
     return prop
 
 

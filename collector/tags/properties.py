@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from collector.control import audit
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings
 from collector.schemas.registry import SchemaRegistry
+from collector.tags.builds import Build, Deployment
 from collector.tags.checker import PropertyChecker
 from collector.tags.manifest import Manifest
 from collector.tags.property import (
@@ -114,15 +116,60 @@ class Properties:
     def export(self, property_id: str) -> dict[str, Any]:
         return self.get(property_id).document()
 
-    def publish(self, property_id: str, environment: str) -> Library:
-        """Check the property again, build its library and store it as a new version."""
-        check_environment(environment)
+    def build(
+        self, property_id: str, *, actor: str, note: str = "", serve_development: bool = True
+    ) -> Build:
+        """Check the draft again and make the next build of it (served on development)."""
         prop = self.get(property_id)
         config = self.checker.check(prop.org_id, prop.config())
-        banner = (
-            f"{self.manifest.document['name']} {self.manifest.version} | {prop.id} {environment}"
+        banner = f"{self.manifest.document['name']} {self.manifest.version} | {prop.id}"
+        built = self.recipe.build(config, banner)
+        build = self.store.builds.create(
+            prop.id, config, built, actor=actor, note=note, serve_development=serve_development
         )
-        return self.store.add_library(prop.id, environment, self.recipe.build(config, banner))
+        self._audit(prop, "build", actor, build=build.number, note=note)
+        return build
+
+    def step(
+        self, property_id: str, number: int, action: str, *, actor: str, note: str = ""
+    ) -> Deployment:
+        """``submit``, ``approve``, ``reject``, ``promote`` or ``rollback`` a build."""
+        prop = self.get(property_id)
+        steps = {
+            "submit": self.store.builds.submit,
+            "approve": self.store.builds.approve,
+            "reject": self.store.builds.reject,
+            "promote": self.store.builds.promote,
+            "rollback": self.store.builds.rollback,
+        }
+        if action not in steps:
+            raise PropertyError(f"unknown step {action!r}; one of {', '.join(steps)}")
+        done = steps[action](prop.id, number, actor=actor, note=note)
+        self._audit(prop, action, actor, build=number, environment=done.environment, note=note)
+        return done
+
+    def publish(self, property_id: str, environment: str, *, actor: str = "") -> Library:
+        """The shortcut: build the draft and serve that build on one environment at once."""
+        check_environment(environment)
+        actor = actor or audit.cli_actor()
+        build = self.build(
+            property_id, actor=actor, note=f"published to {environment}", serve_development=False
+        )
+        self.store.builds.publish(build.property_id, build.number, environment, actor=actor)
+        self._audit(self.get(property_id), "publish", actor, build=build.number,
+                    environment=environment)  # fmt: skip
+        return build.library(environment)
+
+    def _audit(self, prop: Property, action: str, actor: str, **detail: object) -> None:
+        audit.record(
+            self.store.db.conn,
+            actor=actor,
+            action=f"property.{action}",
+            object_type="property",
+            object_id=prop.id,
+            org_id=prop.org_id,
+            detail={k: v for k, v in detail.items() if v not in (None, "")},
+        )
 
     def url(self, library: Library) -> str:
         return self.public_url + library.path

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from collector.control import migrations as control_migrations
 from collector.control import sqlite
 from collector.tags import migrations
+from collector.tags.builds import Builds
 from collector.tags.property import Library, Property, PropertyError, check_environment
 from collector.tags.recipe import Built
 
@@ -34,10 +35,11 @@ class TagStore:
         self.db = Database(self._conn)
         control_migrations.apply(self.db)
         migrations.apply(self.db)
+        self._latest: dict[tuple[str, str], Library | None] = {}
+        self.builds = Builds(self._conn, clock=clock, on_change=self._latest.clear)
         self._clock = clock
         self._lock = threading.Lock()
         self._version = -1
-        self._latest: dict[tuple[str, str], Library | None] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -131,13 +133,22 @@ class TagStore:
         return [_library(r) for r in rows]
 
     def latest(self, property_id: str, environment: str) -> Library | None:
-        """The newest version published to an environment (the serving path)."""
+        """The library an environment serves (the serving path): its deployed build.
+
+        A data directory from before builds existed keeps serving its newest directly
+        published version until a build is deployed to that environment.
+        """
         with self._lock:
             (version,) = self._conn.execute("PRAGMA data_version").fetchone()
             if version != self._version:
                 self._version = version
                 self._latest.clear()
             key = (property_id, environment)
+            if (
+                key not in self._latest
+                and (build := self.builds.served(property_id, environment)) is not None
+            ):
+                self._latest[key] = build.library(environment)
             if key not in self._latest:
                 row = self._conn.execute(
                     "SELECT * FROM tag_libraries WHERE property_id = ? AND environment = ?"

@@ -168,4 +168,4 @@ def test_publishing_checks_again(props: Properties, tag_settings: Any) -> None:
     other.close()
     with pytest.raises(PropertyError, match="is not the schema of dataset"):
         props.publish(prop.id, "staging")
-    assert [lib.version for lib in props.store.libraries(prop.id)] == [1]
+    assert [b.number for b in props.store.builds.all(prop.id)] == [1]

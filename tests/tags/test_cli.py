@@ -64,14 +64,14 @@ def test_create_list_export_import_publish(run: Run, tmp_path: Path) -> None:
     file.write_text(json.dumps(exported))
     updated = json.loads(run("properties", "import", str(file), "--json").output)
     assert (updated["id"], updated["name"], updated["created"]) == (made["id"], "Shop 2", False)
-    for version in (1, 2):
+    for version in (1, 2):  # each publish is a new build
         published = json.loads(
             run("properties", "publish", made["id"], "--env", "staging", "--json").output
         )
         assert published["version"] == version
     assert published["url"] == f"http://127.0.0.1:8000/tags/{made['id']}/staging.js"
     text = run("properties", "publish", made["id"], "--env", "production").output
-    assert "version: 1" in text and f"/tags/{made['id']}/production.js" in text
+    assert "version: 3" in text and f"/tags/{made['id']}/production.js" in text
 
 
 def test_refusals_are_clear_and_fail(run: Run, tmp_path: Path) -> None:
@@ -107,7 +107,11 @@ def test_migrate_applies_the_tag_migrations(tmp_path: Path) -> None:
 def test_every_properties_command_has_help() -> None:
     group = main.commands["properties"]
     assert isinstance(group, click.Group)
-    assert set(group.commands) == {"create", "list", "export", "import", "publish"}
+    assert set(group.commands) == {
+        *("create", "list", "export", "import", "publish"),
+        *("build", "builds", "submit", "approve", "reject", "promote", "rollback"),
+        *("diff", "history"),
+    }
     for name in group.commands:
         result = CliRunner().invoke(main, ["properties", name, "--help"])
         assert result.exit_code == 0 and "--json" in result.output, name

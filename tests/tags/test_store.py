@@ -22,16 +22,21 @@ def test_migrations_are_their_own_set_in_control_db(props: Properties) -> None:
     assert {"tag_properties", "tag_libraries"} <= set(props.store.db.table_names())
 
 
-def test_versions_count_per_environment_and_are_immutable(props: Properties) -> None:
+def test_each_publish_is_a_build_and_builds_are_immutable(props: Properties) -> None:
     prop = props.create(org_id=seed.DEMO_ORG, name="shop")
     versions = [props.publish(prop.id, env).version for env in ("staging", "staging", "production")]
-    assert versions == [1, 2, 1]
+    assert versions == [1, 2, 3]
     assert props.store.latest(prop.id, "staging").version == 2  # type: ignore[union-attr]
     assert props.store.latest(prop.id, "development") is None
-    for sql in ("UPDATE tag_libraries SET library = 'x'", "DELETE FROM tag_libraries"):
+    for sql in (
+        "UPDATE tag_builds SET library = 'x'",
+        "DELETE FROM tag_builds",
+        "UPDATE tag_deployments SET number = 1",
+        "DELETE FROM tag_deployments",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="immutable"):
             props.store.db.execute(sql)
-    assert len(props.store.libraries(prop.id)) == 3
+    assert len(props.store.builds.all(prop.id)) == 3
 
 
 def test_latest_sees_a_version_published_by_another_connection(
