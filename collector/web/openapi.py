@@ -83,7 +83,7 @@ _INLET_ERRORS = {
     "503": _problem("Storage is not writable; retry with back-off."),
 }
 _INLET_ID = _param(
-    "inletId", "path", "The inlet: 64 lowercase hex digits.", example=seed.DEMO_INLET
+    "inletId", "path", "The inlet: 64 lowercase hex digits.", example="0123456789abcdef" * 4
 )
 _POST_PARAMETERS = [
     _INLET_ID,
