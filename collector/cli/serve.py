@@ -58,13 +58,8 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool)
     if demo_inlet is not None:
         click.echo(f"Demo inlet id: {demo_inlet.id}")
         click.echo(f"Demo shop page (its tag: collector properties list): {settings.public_url}/")
-        if not is_loopback(host):
-            click.echo(
-                f"warning: bound to {host}, a non-loopback address: the demo inlet accepts"
-                " unauthenticated messages from the network. Serve the demo on 127.0.0.1, or"
-                " delete the demo inlet (collector inlets delete ID) before exposing this server.",
-                err=True,
-            )
+        if (warning := demo_warning(host)) is not None:
+            click.echo(warning, err=True)
     os.environ.update(to_env(settings))
     uvicorn.run(
         "collector.app:app_from_env",
@@ -78,6 +73,17 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool)
         timeout_graceful_shutdown=10,
         loop="uvloop",
         http="collector.web.protocol:GuardedHttpProtocol",
+    )
+
+
+def demo_warning(host: str) -> str | None:
+    """What to tell the operator of a demo bound to ``host``: nothing on a loopback address."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: bound to {host}, a non-loopback address: the demo inlet accepts"
+        " unauthenticated messages from the network. Serve the demo on 127.0.0.1, or"
+        " delete the demo inlet (collector inlets delete ID) before exposing this server."
     )
 
 
