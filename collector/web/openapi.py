@@ -73,7 +73,7 @@ _RETRY_AFTER = {
 _INLET_ERRORS = {
     "400": _problem("Unparseable body, unknown xdm format, wrong org, failed sync validation."),
     "401": _problem("The inlet requires a token; none or an invalid one was sent."),
-    "403": _problem("The token belongs to another inlet."),
+    "403": _problem("The token belongs to another inlet, or the Origin is not allowed."),
     "404": _problem("Unknown inlet."),
     "408": _problem("The request body did not arrive in time."),
     "413": _problem("Body, decompressed body or batch over its limit."),
