@@ -141,6 +141,8 @@ def test_delete_answers_404_keeps_the_lake_and_kills_the_tokens(
     again = cli(settings, "inlets", "delete", made["id"], ok=False)
     assert again.exit_code == 1 and "no inlet" in again.output
     assert cli(settings, "inlets", "show", made["id"], ok=False).exit_code == 1
+    no_token = cli(settings, "tokens", "create", "--inlet", made["id"], ok=False)
+    assert no_token.exit_code == 1 and f"no inlet {made['id']}" in no_token.output
 
     entries = audit_log(settings, made["id"])
     assert [e.action for e in entries] == ["inlet.create", "inlet.delete"]
