@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/collector serve --host 127.0.0.1 --port 8000
+	$(BIN)/collector serve --demo --host 127.0.0.1 --port 8000
 
 # Debian packages the test suite drives for real: Chromium (browser tests), redis-server
 # (shared rate limits), wrk (benchmark). Installed only when missing.

@@ -29,8 +29,8 @@ from bench import messages, paced, servers, wrk
 from bench.report import markdown
 from collector.control import seed
 
-SINGLE_PATH = f"/collection/{seed.DEMO_INLET}"
-BATCH_PATH = f"/collection/batch/{seed.DEMO_INLET}"
+SINGLE_PATH = f"/collection/{servers.INLET}"
+BATCH_PATH = f"/collection/batch/{servers.INLET}"
 
 
 @dataclass(frozen=True)

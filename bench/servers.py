@@ -18,8 +18,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from collector.control import seed
+from collector.control.plane import ControlPlane
+
 REPO = Path(__file__).resolve().parent.parent
 UNLIMITED = "10000000"
+# The demo inlet id of the collector under test (``collector serve --demo`` picks a random one).
+INLET = "be4c" * 16
 # The uvicorn options of `collector serve` (collector/cli.py), for the bare endpoint.
 _UVICORN_OPTIONS = [
     "--loop",
@@ -96,12 +101,19 @@ class Server:
 
 
 def collector(data_dir: Path, workers: int, log_dir: Path) -> Server:
+    """``collector serve --demo`` on a data dir seeded with the demo inlet ``INLET``."""
     port = free_port()
+    control = ControlPlane(data_dir / "control.db")
+    try:
+        seed.ensure_demo(control, public_url=f"http://127.0.0.1:{port}", inlet_id=INLET)
+    finally:
+        control.close()
     env = {
         **os.environ,
         "COLLECTOR_RUN_PROJECTOR": "false",
         "COLLECTOR_RATE_LIMIT_REQUESTS_PER_SECOND": UNLIMITED,
         "COLLECTOR_RATE_LIMIT_MESSAGES_PER_SECOND": UNLIMITED,
+        "COLLECTOR_RATE_LIMIT_PER_IP_PER_SECOND": "0",
         "COLLECTOR_LOG_LEVEL": "warning",
     }
     argv = [
@@ -117,6 +129,7 @@ def collector(data_dir: Path, workers: int, log_dir: Path) -> Server:
         str(data_dir),
         "--workers",
         str(workers),
+        "--demo",
     ]
     return Server(f"collector (workers={workers})", argv, env, log_dir / f"collector-{port}.log")
 

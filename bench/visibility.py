@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from bench.messages import ID_MARK, envelope, page_view, user_agent
-from collector.control import seed
+from tests.demo import INLET
 from tests.server import LiveServer
 
 _VISITOR_MARK = "@@VISITOR@@"
@@ -73,6 +73,7 @@ def measure(
             "COLLECTOR_RUN_PROJECTOR": "true",
             "COLLECTOR_RATE_LIMIT_REQUESTS_PER_SECOND": _UNLIMITED,
             "COLLECTOR_RATE_LIMIT_MESSAGES_PER_SECOND": _UNLIMITED,
+            "COLLECTOR_RATE_LIMIT_PER_IP_PER_SECOND": "0",
             "COLLECTOR_LOG_LEVEL": "warning",
         }
         tally = _Tally()
@@ -152,7 +153,7 @@ async def _connection(
     rng = random.Random(number)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = (
-        f"POST /collection/batch/{seed.DEMO_INLET} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"POST /collection/batch/{INLET} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"User-Agent: {user_agent()}\r\nContent-Type: application/json\r\n"
     ).encode()
     before_id, between, after = parts

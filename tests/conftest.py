@@ -16,10 +16,11 @@ from starlette.testclient import TestClient
 from collector.control import seed
 from collector.control.settings import Settings
 from collector.lake.segments import read_records, segments
+from tests.demo import INLET as INLET
+from tests.demo import with_demo
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-INLET = seed.DEMO_INLET
 ORG = seed.DEMO_ORG
 WEB = seed.WEB_EVENTS
 PROFILES = seed.PROFILES
@@ -35,7 +36,7 @@ if os.environ.get("CI"):
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", run_projector=False)
+    return with_demo(Settings(data_dir=tmp_path / "data", run_projector=False))
 
 
 @pytest.fixture

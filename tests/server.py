@@ -12,6 +12,9 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from collector.control import seed
+from tests.demo import INLET, seed_demo
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -22,7 +25,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Starts ``collector serve`` on 127.0.0.1; ``stop`` or ``kill`` ends it."""
+    """Starts ``collector serve --demo`` on 127.0.0.1; ``stop`` or ``kill`` ends it.
+
+    The demo inlet's id is ``inlet_id`` (seeded before the first start, ``tests.demo.INLET``
+    by default); ``inlet_id=None`` lets ``serve --demo`` pick a random one, which ``start``
+    then reads back from control.db. ``demo=False`` runs a plain ``collector serve``.
+    """
 
     def __init__(
         self,
@@ -31,6 +39,8 @@ class LiveServer:
         port: int | None = None,
         workers: int = 1,
         env: Mapping[str, str] | None = None,
+        demo: bool = True,
+        inlet_id: str | None = INLET,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -39,11 +49,16 @@ class LiveServer:
         self.env = {**os.environ, "COLLECTOR_RUN_PROJECTOR": "false", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self.demo = demo
+        self.inlet_id = inlet_id if demo else None
 
     def start(self, timeout: float = 30.0) -> LiveServer:
         if self.proc is not None and self.proc.poll() is None:
             return self  # already running: never start a second process on the same port
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.demo and self.inlet_id is not None:
+            public_url = self.env.get("COLLECTOR_PUBLIC_URL", self.base_url)
+            seed_demo(self.data_dir / "control.db", public_url, self.inlet_id)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
@@ -59,6 +74,7 @@ class LiveServer:
                 str(self.data_dir),
                 "--workers",
                 str(self.workers),
+                *(["--demo"] if self.demo else []),
             ],
             cwd=REPO,
             env=self.env,
@@ -73,6 +89,8 @@ class LiveServer:
             try:
                 with urllib.request.urlopen(self.base_url + "/health", timeout=1) as r:
                     if r.status == 200:
+                        if self.demo:
+                            self.inlet_id = seed.demo_inlet_id(self.data_dir / "control.db")
                         return self
             except OSError:
                 time.sleep(0.1)

@@ -11,6 +11,8 @@ import click
 
 from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
+from collector.control.audit import cli_actor
+from collector.control.inlet_cli import inlets_delete, inlets_update
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
 from collector.guard.cli import chosen_limits, inlet_limits, limit_options
@@ -150,7 +152,13 @@ def inlets() -> None:
 @click.option("--source-name", default=None, help="Filled into header.source.name when absent.")
 @click.option("--dataset", "dataset_id", default=None, help="Default dataset id.")
 @click.option("--auth/--no-auth", default=False, help="Require a bearer token.")
-@click.option("--origin", "origins", multiple=True, help="Allowed browser origin (repeatable).")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    help="Allowed browser origin (repeatable): https://shop.example.com, https://*.example.com"
+    " (its subdomains) or *.",
+)
 @limit_options
 @_data_dir
 @_json
@@ -176,9 +184,10 @@ def inlets_create(
             auth_required=auth,
             allowed_origins=origins,
             default_dataset_id=dataset_id,
+            actor=cli_actor(),
         )
         if chosen := chosen_limits(limits):
-            inlet = control.set_inlet_limits(inlet.id, chosen)
+            inlet = control.set_inlet_limits(inlet.id, chosen, actor=cli_actor())
     row = inlet.to_dict() | {"url": _inlet_url(inlet.id, data_dir)}
     emit(row, as_json, [])
 
@@ -212,6 +221,8 @@ def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
 
 
 inlets.add_command(inlet_limits)
+inlets.add_command(inlets_update)
+inlets.add_command(inlets_delete)
 commands = [migrate, orgs, datasets, inlets]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -17,11 +18,17 @@ from collector.control.settings import Settings, to_env
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 @data_dir_option
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes.")
-def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
-    """Start the collector (seeds a demo on an empty data directory)."""
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed a demo org, datasets and an inlet with a random id on an empty data directory.",
+)
+def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool) -> None:
+    """Start the collector (with --demo: seed a demo on an empty data directory)."""
     import uvicorn
 
     from collector.control import seed
+    from collector.control.audit import cli_actor
     from collector.schemas.registry import SchemaLoadError, SchemaRegistry
 
     public_url = f"http://{host}:{port}"
@@ -29,21 +36,30 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
     settings = Settings.from_env(
         data_dir=data_dir,
         public_url=env_url if "COLLECTOR_PUBLIC_URL" in os.environ else public_url,
+        seed_demo=True if demo else None,
     )
     try:
         SchemaRegistry.load(settings.schemas_dir)
     except SchemaLoadError as exc:
         raise click.ClickException(f"refusing to start: {exc}") from None
     control = ControlPlane(settings.control_db_path)
-    demo = seed.ensure_demo(control, public_url=settings.public_url) if settings.seed_demo else None
+    made = None
+    if settings.seed_demo:
+        made = seed.ensure_demo(control, public_url=settings.public_url, actor=cli_actor())
+    demo_inlet = seed.demo_inlet(control) if settings.seed_demo else None
     inlets = control.inlets()
     control.close()
-    if demo is not None:
+    if made is not None:
         click.echo(f"Seeded a demo org {seed.DEMO_ORG} with datasets and an inlet.")
     for inlet in inlets:
         click.echo(f"Inlet {inlet.name!r}: {settings.public_url}/collection/{inlet.id}")
-    if settings.seed_demo:
+    if not inlets:
+        click.echo("No inlets yet: create one (collector inlets create), or start with --demo.")
+    if demo_inlet is not None:
+        click.echo(f"Demo inlet id: {demo_inlet.id}")
         click.echo(f"Demo shop page (its tag: collector properties list): {settings.public_url}/")
+        if (warning := demo_warning(host)) is not None:
+            click.echo(warning, err=True)
     os.environ.update(to_env(settings))
     uvicorn.run(
         "collector.app:app_from_env",
@@ -58,3 +74,24 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
         loop="uvloop",
         http="collector.web.protocol:GuardedHttpProtocol",
     )
+
+
+def demo_warning(host: str) -> str | None:
+    """What to tell the operator of a demo bound to ``host``: nothing on a loopback address."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: bound to {host}, a non-loopback address: the demo inlet accepts"
+        " unauthenticated messages from the network. Serve the demo on 127.0.0.1, or"
+        " delete the demo inlet (collector inlets delete ID) before exposing this server."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -110,3 +110,9 @@ def _audit_log(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
             """
         )
+
+
+@control(name="0004_inlet_deleted_at")
+def _inlet_deleted_at(db: Database) -> None:
+    # `collector inlets delete` marks the row (collector/control/plane.py): the id is never reused.
+    db.execute("ALTER TABLE inlets ADD COLUMN deleted_at TEXT")

@@ -1,5 +1,10 @@
 """The control plane: orgs, datasets and inlets in ``control.db``.
 
+Every change to an inlet is written to the audit log in the same transaction
+(``collector/control/audit.py``); allowed origins are checked when saved
+(``collector/control/origins.py``). A deleted inlet keeps its row (``deleted_at``), is gone
+from every read, and its tokens are revoked.
+
 The ingest hot path reads inlets and datasets from an in-memory snapshot that is
 reloaded when another connection (the CLI, another worker) has committed a change
 (``PRAGMA data_version``), checked at most once per ``refresh_interval`` seconds, and
@@ -12,7 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from collector.control import migrations, sqlite
+from collector.control import audit, migrations, origins, sqlite
 
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -71,6 +76,7 @@ class Inlet:
     messages_per_second: int | None = None
     sync_per_minute: int | None = None
     per_ip_per_second: int | None = None
+    deleted_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -149,9 +155,9 @@ class ControlPlane:
         return [_dataset(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
 
     def inlets(self, org_id: str | None = None) -> list[Inlet]:
-        sql, params = "SELECT * FROM inlets", []
+        sql, params = "SELECT * FROM inlets WHERE deleted_at IS NULL", []
         if org_id is not None:
-            sql, params = sql + " WHERE org_id = ?", [org_id]
+            sql, params = sql + " AND org_id = ?", [org_id]
         return [_inlet(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
 
     def is_empty(self) -> bool:
@@ -217,6 +223,7 @@ class ControlPlane:
         allowed_origins: Iterable[str] = (),
         default_dataset_id: str | None = None,
         inlet_id: str | None = None,
+        actor: str = "system",
     ) -> Inlet:
         self._require_org(org_id)
         if default_dataset_id is not None:
@@ -228,7 +235,7 @@ class ControlPlane:
         inlet_id = inlet_id or self._new_hex(32)
         if not INLET_ID.match(inlet_id):
             raise ControlPlaneError(f"inlet id must be 64 lowercase hex digits: {inlet_id!r}")
-        origins = tuple(o.rstrip("/") for o in allowed_origins)
+        allowed = _origins(allowed_origins)
         inlet = Inlet(
             inlet_id,
             org_id,
@@ -236,7 +243,7 @@ class ControlPlane:
             description,
             source_name or name,
             auth_required,
-            origins,
+            allowed,
             default_dataset_id,
             _now(),
         )
@@ -251,29 +258,108 @@ class ControlPlane:
                     inlet.description,
                     inlet.source_name,
                     int(inlet.auth_required),
-                    orjson.dumps(list(origins)).decode(),
+                    orjson.dumps(list(allowed)).decode(),
                     inlet.default_dataset_id,
                     inlet.created_at,
                 ],
             )
+            self._audit(actor, "inlet.create", inlet, {"inlet": inlet.to_dict()})
         self._reload()
         return inlet
 
-    def set_inlet_limits(self, inlet_id: str, limits: dict[str, int | None]) -> Inlet:
+    def update_inlet(
+        self,
+        inlet_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        auth_required: bool | None = None,
+        allowed_origins: Iterable[str] | None = None,
+        actor: str = "system",
+    ) -> Inlet:
+        """Change an inlet's name, description, authentication or allowed origins (None: keep).
+
+        ``allowed_origins`` replaces the whole list. Returns the inlet as it is now.
+        """
+        before = self._existing_inlet(inlet_id)
+        wanted: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "auth_required": auth_required,
+            "allowed_origins": None if allowed_origins is None else _origins(allowed_origins),
+        }
+        changed = {
+            field: [getattr(before, field), value]
+            for field, value in wanted.items()
+            if value is not None and value != getattr(before, field)
+        }
+        if changed:
+            assignments = ", ".join(f"{field} = ?" for field in changed)
+            values = [_column_value(new) for _, new in changed.values()]
+            with self.db.atomic():
+                self.db.execute(
+                    f"UPDATE inlets SET {assignments} WHERE id = ?", [*values, inlet_id]
+                )
+                detail = {f: [_plain(old), _plain(new)] for f, (old, new) in changed.items()}
+                self._audit(actor, "inlet.update", before, {"changed": detail})
+            self._reload()
+        return self._existing_inlet(inlet_id)
+
+    def delete_inlet(self, inlet_id: str, *, actor: str = "system") -> Inlet:
+        """Delete an inlet: requests to it get 404 from now on, its tokens are revoked.
+
+        Its lake data stays; its row stays too (marked ``deleted_at``) so that the id is
+        never reused and the audit log and lake records keep pointing at something.
+        """
+        inlet = self._existing_inlet(inlet_id)
+        at = _now()
+        with self.db.atomic():
+            self.db.execute("UPDATE inlets SET deleted_at = ? WHERE id = ?", [at, inlet_id])
+            revoked = self._conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE inlet_id = ? AND revoked_at IS NULL",
+                [at, inlet_id],
+            ).rowcount
+            self._audit(actor, "inlet.delete", inlet, {"tokens_revoked": revoked})
+        self._reload()
+        return replace(inlet, deleted_at=at)
+
+    def _existing_inlet(self, inlet_id: str) -> Inlet:
+        rows = list(
+            self.db.query("SELECT * FROM inlets WHERE id = ? AND deleted_at IS NULL", [inlet_id])
+        )
+        if not rows:
+            raise ControlPlaneError(f"no inlet {inlet_id}")
+        return _inlet(rows[0])
+
+    def _audit(self, actor: str, action: str, inlet: Inlet, detail: dict[str, Any]) -> None:
+        audit.record(
+            self._conn,
+            actor=actor,
+            action=action,
+            object_type="inlet",
+            object_id=inlet.id,
+            org_id=inlet.org_id,
+            detail=detail,
+        )
+
+    def set_inlet_limits(
+        self, inlet_id: str, limits: dict[str, int | None], *, actor: str = "system"
+    ) -> Inlet:
         """Change an inlet's rate limits (``LIMIT_COLUMNS``); None returns one to the default."""
         unknown = set(limits) - set(LIMIT_COLUMNS)
         if unknown:
             raise ControlPlaneError(f"unknown limits {sorted(unknown)}; known: {LIMIT_COLUMNS}")
         if any(value is not None and value < 0 for value in limits.values()):
             raise ControlPlaneError("a limit is a count >= 0 (0: no limit)")
-        if self.inlet(inlet_id) is None:
-            raise ControlPlaneError(f"no inlet {inlet_id}")
+        before = self._existing_inlet(inlet_id)
         if limits:
             assignments = ", ".join(f"{column} = ?" for column in limits)
             with self.db.atomic():
                 self.db.execute(
                     f"UPDATE inlets SET {assignments} WHERE id = ?", [*limits.values(), inlet_id]
                 )
+                changed = {c: [getattr(before, c), v] for c, v in limits.items()}
+                self._audit(actor, "inlet.limits", before, {"changed": changed})
             self._reload()
         inlet = self.inlet(inlet_id)
         assert inlet is not None
@@ -311,4 +397,25 @@ def _inlet(row: dict[str, Any]) -> Inlet:
         messages_per_second=row["messages_per_second"],
         sync_per_minute=row["sync_per_minute"],
         per_ip_per_second=row["per_ip_per_second"],
+        deleted_at=row.get("deleted_at"),
     )
+
+
+def _origins(values: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return origins.parse_all(values)
+    except origins.OriginError as exc:
+        raise ControlPlaneError(str(exc)) from None
+
+
+def _column_value(value: object) -> object:
+    """A field of ``Inlet`` as its column stores it."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, tuple):
+        return orjson.dumps(list(value)).decode()
+    return value
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value

@@ -38,8 +38,9 @@ class Settings:
     static_dir: Path = _REPO_ROOT / "static"
     # Base URL the collector is reached at, used in printed inlet URLs and the tag.
     public_url: str = "http://127.0.0.1:8000"
-    # Seed a demo org, datasets and inlet when the control plane is empty.
-    seed_demo: bool = True
+    # Seed a demo org, datasets and inlet (random id) when the control plane is empty;
+    # ``collector serve --demo`` turns it on. Off by default: nothing accepts data until asked.
+    seed_demo: bool = False
 
     # Request limits (abuse resistance).
     max_body_bytes: int = 1_000_000
@@ -65,8 +66,9 @@ class Settings:
     rate_limit_requests_per_second: int = 1_000
     rate_limit_messages_per_second: int = 1_000
     rate_limit_sync_per_minute: int = 60
-    # Per client IP on browser inlets (inlets with allowed origins); 0 disables.
-    rate_limit_per_ip_per_second: int = 0
+    # Requests per second per client IP on browser inlets (inlets with allowed origins: their
+    # senders hold no secret); a refused tag retries after Retry-After. 0 disables.
+    rate_limit_per_ip_per_second: int = 20
     # Seconds a client has to send its request head and body.
     request_timeout_seconds: float = 10.0
 

@@ -13,6 +13,7 @@ import click
 import orjson
 
 from collector.cli.options import data_dir_option, json_option
+from collector.control import audit
 from collector.control.plane import LIMIT_COLUMNS, ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
 from collector.guard.tokens import TokenError, TokenStore
@@ -49,7 +50,7 @@ def limit_options(command: Any) -> Any:
         "requests_per_second": "Requests per second (default 1000).",
         "messages_per_second": "Messages per second, a batch counts each (default 1000).",
         "sync_per_minute": "Requests with syncValidation=true per minute (default 60).",
-        "per_ip_per_second": "Requests per second per client IP on browser inlets (default off).",
+        "per_ip_per_second": "Requests per second per client IP on browser inlets (default 20).",
     }
     for column in reversed(LIMIT_COLUMNS):
         flag = "--" + column.replace("_", "-")
@@ -103,7 +104,7 @@ def inlet_limits(inlet_id: str, data_dir: Path | None, as_json: bool, **values: 
     """Show or change an inlet's rate limits (COUNT, 0 for no limit, or `default`)."""
     settings = Settings.from_env(data_dir=data_dir)
     with _stores(data_dir) as (control, _):
-        inlet = control.set_inlet_limits(inlet_id, chosen_limits(values))
+        inlet = control.set_inlet_limits(inlet_id, chosen_limits(values), actor=audit.cli_actor())
     defaults = {
         "requests_per_second": settings.rate_limit_requests_per_second,
         "messages_per_second": settings.rate_limit_messages_per_second,

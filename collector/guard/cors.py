@@ -1,7 +1,11 @@
-"""CORS for browser beacons, from each inlet's allowed origins.
+"""CORS for browser beacons, from each inlet's allowed origins (``collector/control/origins.py``).
 
-An origin the inlet does not allow gets no CORS headers at all, so the browser keeps the
-response from the page. ``*`` in an inlet's list allows every origin.
+A request that carries an ``Origin`` the inlet does not allow is refused with 403 before
+anything is read or stored (``refusal``); the 403 names the origin back in
+``Access-Control-Allow-Origin`` so that the page's tag can read the status and drop its
+batch instead of retrying a CORS failure forever. Requests without ``Origin`` (server
+clients) are not concerned. A preflight from such an origin gets no CORS headers, so the
+browser never sends the request.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collector.control import origins
 from collector.control.plane import Inlet
+from collector.errors import Forbidden
 
 _ALLOWED_HEADERS = (
     "content-type, content-encoding, authorization, x-api-key, x-gw-ims-org-id, "
@@ -18,13 +24,21 @@ _ALLOWED_HEADERS = (
 _EXPOSED_HEADERS = "retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset"
 
 
+def refusal(inlet: Inlet, origin: str | None) -> Forbidden | None:
+    """The 403 for a request whose ``Origin`` the inlet does not allow; None when it may pass."""
+    if origin is None or origins.matches(inlet.allowed_origins, origin):
+        return None
+    return Forbidden(
+        f"Origin [{origin[:256]}] is not allowed for this inlet",
+        headers={"access-control-allow-origin": origin, "vary": "Origin"},
+    )
+
+
 def allowed_origin(inlet: Inlet | None, request: Request) -> str | None:
     origin = request.headers.get("origin")
     if inlet is None or not origin:
         return None
-    if origin.rstrip("/") in inlet.allowed_origins or "*" in inlet.allowed_origins:
-        return origin
-    return None
+    return origin if origins.matches(inlet.allowed_origins, origin) else None
 
 
 def headers(inlet: Inlet | None, request: Request) -> dict[str, str]:

@@ -101,7 +101,9 @@ class TokenStore:
     # -- management -----------------------------------------------------------------
 
     def create(self, inlet_id: str, name: str = "") -> IssuedToken:
-        exists = self._conn.execute("SELECT 1 FROM inlets WHERE id = ?", (inlet_id,)).fetchone()
+        exists = self._conn.execute(
+            "SELECT 1 FROM inlets WHERE id = ? AND deleted_at IS NULL", (inlet_id,)
+        ).fetchone()
         if exists is None:
             raise TokenError(f"no inlet {inlet_id}")
         token_id = self._random_bytes(8).hex()

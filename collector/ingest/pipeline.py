@@ -90,6 +90,8 @@ class Pipeline:
         try:
             if inlet is None:
                 raise InletNotFound("Inlet is not found", inlet_id=request.path_params["inlet_id"])
+            if refused := cors.refusal(inlet, request.headers.get("origin")):
+                raise refused
             sync_key, sync = (None, False) if batch else _sync_flag(request)
             authenticated = self.guard.authenticate(inlet, request)
             extra |= self.guard.limit_request(inlet, request, sync=sync)

@@ -43,12 +43,12 @@ def _page_view(view: str) -> dict[str, Any]:
     )
 
 
-def document(public_url: str) -> dict[str, Any]:
+def document(public_url: str, inlet_id: str) -> dict[str, Any]:
     """The demo property's document (collector URL: where the demo page is served)."""
     return {
         "extension": {
             "collectorUrl": public_url.rstrip("/"),
-            "inletId": seed.DEMO_INLET,
+            "inletId": inlet_id,
             "orgId": seed.DEMO_ORG,
             "datasetId": seed.WEB_EVENTS,
             "defaultConsent": "in",
@@ -135,14 +135,14 @@ def ensure_demo_property(properties: Properties) -> Property | None:
 
     Returns the property when it was just made.
     """
-    control = properties.control
-    if control.inlet(seed.DEMO_INLET) is None or properties.store.property(DEMO_PROPERTY):
+    inlet = seed.demo_inlet(properties.control)
+    if inlet is None or properties.store.property(DEMO_PROPERTY):
         return None
     try:
         prop = properties.create(
             org_id=seed.DEMO_ORG,
             name=DEMO_PROPERTY_NAME,
-            document=document(properties.public_url),
+            document=document(properties.public_url, inlet.id),
             property_id=DEMO_PROPERTY,
         )
     except (PropertyError, sqlite3.IntegrityError):

@@ -73,7 +73,7 @@ _RETRY_AFTER = {
 _INLET_ERRORS = {
     "400": _problem("Unparseable body, unknown xdm format, wrong org, failed sync validation."),
     "401": _problem("The inlet requires a token; none or an invalid one was sent."),
-    "403": _problem("The token belongs to another inlet."),
+    "403": _problem("The token belongs to another inlet, or the Origin is not allowed."),
     "404": _problem("Unknown inlet."),
     "408": _problem("The request body did not arrive in time."),
     "413": _problem("Body, decompressed body or batch over its limit."),
@@ -83,7 +83,7 @@ _INLET_ERRORS = {
     "503": _problem("Storage is not writable; retry with back-off."),
 }
 _INLET_ID = _param(
-    "inletId", "path", "The inlet: 64 lowercase hex digits.", example=seed.DEMO_INLET
+    "inletId", "path", "The inlet: 64 lowercase hex digits.", example="0123456789abcdef" * 4
 )
 _POST_PARAMETERS = [
     _INLET_ID,

@@ -17,6 +17,7 @@ from collector.control import seed
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings
 from collector.tags.properties import Properties
+from tests.demo import INLET
 from tests.tags.hostile import RULES, HostileLibrary, hostile_library
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,7 @@ window._xdmTag = {q: [
 def hostile(tmp_path: Path) -> HostileLibrary:
     settings = Settings(data_dir=tmp_path / "data", public_url=COLLECTOR, run_projector=False)
     control = ControlPlane(settings.control_db_path)
-    seed.ensure_demo(control, public_url=COLLECTOR)
+    seed.ensure_demo(control, public_url=COLLECTOR, inlet_id=INLET)
     control.close()
     with Properties.open(settings) as props:
         return hostile_library(props)

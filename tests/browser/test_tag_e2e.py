@@ -23,6 +23,7 @@ from collector.control.settings import Settings
 from collector.profile.projector import project_once
 from collector.tags.properties import Properties
 from tests.browser.conftest import SNIPPET, lake_entities, wait_for
+from tests.demo import INLET
 from tests.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -202,7 +203,7 @@ def test_rules_send_valid_beacons_with_the_device_id(context: BrowserContext, si
     assert by_type[HELLO]["entity"]["_demo"]["searchTerm"] == "hi"
     [cookie] = [c for c in context.cookies() if c["name"] == "xdm_ecid"]
     for beacon in beacons:
-        assert beacon["datasetId"] == seed.WEB_EVENTS and beacon["inletId"] == seed.DEMO_INLET
+        assert beacon["datasetId"] == seed.WEB_EVENTS and beacon["inletId"] == INLET
         assert beacon["header"]["source"]["name"] == "xdm-tag"
         assert beacon["entity"]["identityMap"]["ECID"] == [
             {"id": cookie["value"], "primary": True, "authenticatedState": "ambiguous"}

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from collector.app import create_app
 from collector.control.settings import Settings
 from tests.conftest import INLET, web_event
+from tests.demo import with_demo
 from tests.guard.conftest import issue_token, make_inlet
 
 ROUTES = (f"/collection/{INLET}", f"/collection/batch/{INLET}")
@@ -59,12 +60,14 @@ class LakeWatch:
 @pytest.fixture
 def fuzz(tmp_path: Path) -> Iterator[tuple[TestClient, LakeWatch, Settings]]:
     # Rate limits off: this test is about input, not about speed.
-    conf = Settings(
-        data_dir=tmp_path / "data",
-        run_projector=False,
-        rate_limit_requests_per_second=0,
-        rate_limit_messages_per_second=0,
-        rate_limit_sync_per_minute=0,
+    conf = with_demo(
+        Settings(
+            data_dir=tmp_path / "data",
+            run_projector=False,
+            rate_limit_requests_per_second=0,
+            rate_limit_messages_per_second=0,
+            rate_limit_sync_per_minute=0,
+        )
     )
     with TestClient(create_app(conf), raise_server_exceptions=False) as client:
         yield client, LakeWatch(conf.lake_dir), conf

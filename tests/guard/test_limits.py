@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from collector.control.settings import Settings
 from tests.conftest import INLET, accepted, lake_records, web_event
+from tests.demo import with_demo
 from tests.guard.conftest import FakeClock, make_inlet
 
 RATELIMIT = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
@@ -44,8 +45,8 @@ def assert_429(r: httpx2.Response, inlet_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", run_projector=False, rate_limit_requests_per_second=3
+    return with_demo(
+        Settings(data_dir=tmp_path / "data", run_projector=False, rate_limit_requests_per_second=3)
     )
 
 
@@ -130,18 +131,21 @@ def test_per_ip_limit_on_browser_inlets(limited: TestClient, settings: Settings)
         assert single(limited, server.id).status_code == 200
 
 
-def test_other_origins_get_no_cors_headers_even_when_refused(
+def test_other_origins_are_refused_before_limits_and_tokens(
     limited: TestClient, settings: Settings
 ) -> None:
     origin, evil = "https://shop.example.com", "https://evil.example"
     inlet = make_inlet(settings, allowed_origins=[origin], requests_per_second=1)
     locked = make_inlet(settings, allowed_origins=[origin], auth_required=True)
-    accepted_evil = single(limited, inlet.id, origin=evil)
-    assert accepted_evil.status_code == 200
-    refused = single(limited, inlet.id, origin=evil)
-    assert refused.status_code == 429
-    for r in (accepted_evil, refused, single(limited, locked.id, origin=evil)):
-        assert not any(h.startswith("access-control-") for h in r.headers), r.headers
+    refused = [single(limited, inlet.id, origin=evil) for _ in range(3)]
+    refused.append(single(limited, locked.id, origin=evil))
+    for r in refused:
+        assert r.status_code == 403, r.text
+        # Only enough CORS for the page to read the 403; no budget headers exposed.
+        cors = {h: v for h, v in r.headers.items() if h.startswith("access-control-")}
+        assert cors == {"access-control-allow-origin": evil}, r.headers
+    # The refusals spent none of the inlet's budget of one request per second.
+    assert single(limited, inlet.id, origin=origin).status_code == 200
     unauthorized = single(limited, locked.id, origin=origin)
     assert unauthorized.status_code == 401
     assert unauthorized.headers["access-control-allow-origin"] == origin

@@ -21,10 +21,10 @@ from schemathesis.specs.openapi.checks import (
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from collector.control import seed
 from collector.control.settings import Settings
 from collector.tags.demo import DEMO_PROPERTY
 from collector.web import openapi
+from tests.demo import INLET
 from tests.guard.conftest import report
 from tests.server import LiveServer
 
@@ -77,7 +77,7 @@ def test_problem_bodies_match_the_document(client: TestClient, settings: Setting
     operation = schema["/collection/{inletId}"]["POST"]
     for status, response in [
         (404, client.post("/collection/" + "ab" * 32, json={})),
-        (400, client.post("/collection/" + "c011ec70" * 8, content=b"{")),
+        (400, client.post("/collection/" + INLET, content=b"{")),
     ]:
         assert response.status_code == status
         operation.validate_response(response)
@@ -122,7 +122,7 @@ def fuzz(operation: Any, tried: Counter[str], statuses: dict[str, Counter[int]])
     ]
     # Also aim at the inlet and the tag property the demo seeds, to reach the success paths.
     if "{inletId}" in operation.path:
-        strategies.append(operation.as_strategy(path_parameters={"inletId": seed.DEMO_INLET}))
+        strategies.append(operation.as_strategy(path_parameters={"inletId": INLET}))
     if "{propertyId}" in operation.path:
         strategies.append(operation.as_strategy(path_parameters={"propertyId": DEMO_PROPERTY}))
 

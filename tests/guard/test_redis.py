@@ -70,7 +70,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def seeded(data_dir: Path, **limits: int) -> Path:
     """A data dir with the demo seeded and the demo inlet's limits set."""
     control = ControlPlane(data_dir / "control.db")
-    seed.ensure_demo(control, public_url="http://127.0.0.1")
+    seed.ensure_demo(control, public_url="http://127.0.0.1", inlet_id=INLET)
     control.set_inlet_limits(INLET, dict(limits))
     control.close()
     return data_dir

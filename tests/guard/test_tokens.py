@@ -37,7 +37,7 @@ def store(settings: Settings) -> Iterator[TokenStore]:
 def demo_inlet(settings: Settings) -> str:
     """Seed the demo into the data dir (no app running) and return its inlet id."""
     control = ControlPlane(settings.control_db_path)
-    seed.ensure_demo(control, public_url=settings.public_url)
+    seed.ensure_demo(control, public_url=settings.public_url, inlet_id=INLET)
     control.close()
     return INLET
 

@@ -13,6 +13,7 @@ from collector.control import seed
 from collector.control.settings import Settings
 from collector.profile.routes import PATH
 from tests.conftest import web_event
+from tests.demo import INLET, with_demo
 
 PROFILE = {"schema.name": "_xdm.context.profile"}
 
@@ -46,14 +47,14 @@ def _wait(client: TestClient, params: dict[str, str], seconds: float = 60) -> di
 def test_a_message_reaches_the_profile_api_through_the_projector_process(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data", run_projector=True)
+    settings = with_demo(Settings(data_dir=tmp_path / "data", run_projector=True))
     with TestClient(create_app(settings)) as client:
         event = web_event()
         ecid = event["body"]["xdmEntity"]["identityMap"]["ECID"][0]["id"]
         event["body"]["xdmEntity"]["identityMap"]["Email"] = [{"id": "ann@example.com"}]
-        assert client.post(f"/collection/{seed.DEMO_INLET}", json=event).status_code == 200
+        assert client.post(f"/collection/{INLET}", json=event).status_code == 200
         record = _profile_record("ann@example.com", "Ann")
-        assert client.post(f"/collection/{seed.DEMO_INLET}", json=record).status_code == 200
+        assert client.post(f"/collection/{INLET}", json=record).status_code == 200
 
         body = _wait(client, {**PROFILE, "entityId": ecid, "entityIdNS": "ECID"})
         [profile] = body.values()

@@ -23,6 +23,7 @@ from collector.schemas.cli import failed
 from collector.schemas.failed import LEDGER, RevalidationError, revalidate
 from tests.conftest import INLET, lake_records, web_event
 from tests.conftest import WEB as WEB_DATASET
+from tests.demo import with_demo
 
 from .conftest import SCHEMAS, WEB
 
@@ -192,6 +193,7 @@ def test_end_to_end_through_the_collector(tmp_path: Path) -> None:
     schemas_dir = tmp_path / "schemas"
     shutil.copytree(SCHEMAS, schemas_dir)
     settings = Settings(data_dir=tmp_path / "data", schemas_dir=schemas_dir, run_projector=False)
+    settings = with_demo(settings)
     messages = [web_event(_demo={"favouriteColour": c}) for c in ("red", "blue")] + [web_event()]
     with TestClient(create_app(settings)) as client:
         response = client.post(f"/collection/batch/{INLET}", json={"messages": messages})

@@ -17,6 +17,7 @@ from collector.schemas.registry import SchemaRegistry
 from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
 from collector.tags.store import TagStore
+from tests.demo import INLET, with_demo
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -35,7 +36,9 @@ def manifest() -> Manifest:
 
 @pytest.fixture
 def tag_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", run_projector=False, public_url=PUBLIC_URL)
+    return with_demo(
+        Settings(data_dir=tmp_path / "data", run_projector=False, public_url=PUBLIC_URL)
+    )
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def props(
 ) -> Iterator[Properties]:
     """The property workflow on a control plane that holds the demo org, datasets and inlet."""
     control = ControlPlane(tag_settings.control_db_path, refresh_interval=0)
-    seed.ensure_demo(control, public_url=PUBLIC_URL)
+    seed.ensure_demo(control, public_url=PUBLIC_URL, inlet_id=INLET)
     store = TagStore(tag_settings.control_db_path)
     try:
         yield Properties(store, control, registry, manifest, public_url=PUBLIC_URL)

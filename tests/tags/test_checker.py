@@ -10,6 +10,7 @@ import pytest
 from collector.control import seed
 from collector.tags.properties import Properties
 from collector.tags.property import PropertyError
+from tests.demo import INLET
 from tests.tags.conftest import beacon_rule
 
 
@@ -34,7 +35,7 @@ def test_a_good_property_is_saved_with_defaults_and_fill_flags(props: Properties
     assert prop.extension == {
         "collectorUrl": props.public_url,
         "orgId": seed.DEMO_ORG,
-        "inletId": seed.DEMO_INLET,
+        "inletId": INLET,
         "datasetId": seed.WEB_EVENTS,
     }
     # web-events has the environment and web page fields, so the runtime may fill them.

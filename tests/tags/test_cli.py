@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from collector.cli import main
 from collector.control import seed
 from collector.control.plane import ControlPlane
+from tests.demo import INLET
 from tests.tags.conftest import beacon_rule
 
 Run = Callable[..., Result]
@@ -24,7 +25,7 @@ SET = "xdm-collector.tags"
 def run(tmp_path: Path) -> Run:
     data = tmp_path / "data"
     control = ControlPlane(data / "control.db")
-    seed.ensure_demo(control, public_url="http://127.0.0.1:8000")
+    seed.ensure_demo(control, public_url="http://127.0.0.1:8000", inlet_id=INLET)
     control.close()
     runner = CliRunner()
 
@@ -59,7 +60,7 @@ def test_create_list_export_import_publish(run: Run, tmp_path: Path) -> None:
     table = run("properties", "list", "--org", seed.DEMO_ORG).output
     assert made["id"] in table and "Shop" in table
     exported = json.loads(run("properties", "export", made["id"]).output)
-    assert exported["extension"]["inletId"] == seed.DEMO_INLET
+    assert exported["extension"]["inletId"] == INLET
     exported["name"] = "Shop 2"
     file.write_text(json.dumps(exported))
     updated = json.loads(run("properties", "import", str(file), "--json").output)

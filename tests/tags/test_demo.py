@@ -10,6 +10,7 @@ from collector.schemas.registry import SchemaRegistry
 from collector.tags.demo import DEMO_PROPERTY, ensure_demo_property
 from collector.tags.properties import Properties
 from collector.tags.property import ENVIRONMENTS
+from tests.demo import INLET
 from tests.tags.conftest import run_in_node
 
 
@@ -25,7 +26,7 @@ def test_seeded_once_and_published_to_every_environment(props: Properties) -> No
     extension = made.extension
     assert extension["collectorUrl"] == props.public_url
     assert (extension["inletId"], extension["orgId"], extension["datasetId"]) == (
-        seed.DEMO_INLET,
+        INLET,
         seed.DEMO_ORG,
         seed.WEB_EVENTS,
     )
