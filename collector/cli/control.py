@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from collector.cli.inlets import inlets_delete, inlets_update
 from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
 from collector.control.audit import cli_actor
-from collector.control.inlet_cli import inlets_delete, inlets_update
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
 from collector.guard.cli import chosen_limits, inlet_limits, limit_options
