@@ -51,7 +51,12 @@ def compose_schema(
     description: str = "",
     replace: bool = False,
 ) -> dict[str, Any]:
-    """The dataset schema document (AEP registry form) of ``class_id`` + ``field_groups``."""
+    """The dataset schema document (AEP registry form) of ``class_id`` + ``field_groups``.
+
+    ``registry`` must be closed (the default): conflicts are found in the composed parts.
+    """
+    if not registry.closed:
+        raise ComposeError("composing needs a closed registry (SchemaRegistry.load default)")
     _check_id(registry, schema_id, replace)
     if not title.strip():
         raise ComposeError("the schema needs a title")

@@ -125,6 +125,12 @@ def test_unknown_or_wrong_parts_are_refused(
         compose_schema(compiled, class_id, groups, schema_id=NEW, title="T")
 
 
+def test_an_open_registry_is_refused() -> None:
+    registry = SchemaRegistry.load(SCHEMAS, closed=False)
+    with pytest.raises(ComposeError, match="needs a closed registry"):
+        compose_schema(registry, EVENT_CLASS, [], schema_id=NEW, title="T")
+
+
 def test_the_id_must_be_new_and_absolute(compiled: SchemaRegistry) -> None:
     with pytest.raises(ComposeError, match="already exists"):
         compose_schema(compiled, EVENT_CLASS, [], schema_id=WEB, title="T")
