@@ -62,7 +62,7 @@ def page_view(event_id: str) -> dict[str, Any]:
             },
             "operatingSystem": "Windows",
             "operatingSystemVersion": "10",
-            "language": "en-GB",
+            "_dc": {"language": "en-GB"},
             "viewportWidth": 1440,
             "viewportHeight": 789,
             "colorDepth": 24,

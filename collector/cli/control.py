@@ -97,10 +97,13 @@ def datasets_create(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Create a dataset; the schema must be known to the registry."""
+    """Create a dataset; the schema must be a composed dataset schema with a class."""
+    from collector.schemas.compose import dataset_schema_problem
     from collector.schemas.registry import SchemaRegistry
 
     registry = SchemaRegistry.load(_settings(data_dir).schemas_dir)
+    if problem := dataset_schema_problem(registry, schema_id):
+        raise click.ClickException(problem)
     with _control(data_dir) as control:
         dataset = control.create_dataset(
             org_id=org_id,

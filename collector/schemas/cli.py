@@ -14,6 +14,7 @@ import orjson
 
 from collector.cli.options import data_dir_option, json_option
 from collector.control.settings import Settings
+from collector.schemas.compose import ComposeError, compose_schema, default_path, write_schema
 from collector.schemas.examples import check_example, load_examples
 from collector.schemas.failed import RevalidationError, revalidate
 from collector.schemas.importer import import_tree
@@ -46,7 +47,7 @@ def _directory(schemas_dir: Path | None) -> Path:
 
 @click.group()
 def schemas() -> None:
-    """XDM schemas: list, show, check and import them."""
+    """XDM schemas: list, show, check, import and compose them."""
 
 
 @schemas.command("list")
@@ -161,6 +162,68 @@ def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: boo
     click.echo(f"{len(report.written)} schemas written to {target}")
     for skipped, reason in report.skipped.items():
         click.echo(f"skipped {skipped}: {reason}")
+
+
+@schemas.command()
+@click.option("--class", "class_id", required=True, help="Class $id (or its XDM id / short name).")
+@click.option(
+    "--field-group",
+    "field_groups",
+    multiple=True,
+    help="Field group $id; repeat for each (see `schemas list --kind fieldgroup`).",
+)
+@click.option("--id", "schema_id", required=True, help="$id of the new schema (absolute URI).")
+@click.option("--title", required=True, help="Title of the new schema.")
+@click.option("--description", default="", help="Description of the new schema.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="File to write (default: <schemas dir>/datasets/<last segment of --id>.schema.json).",
+)
+@click.option("--replace", is_flag=True, help="Rebuild a dataset schema that already exists.")
+@_schemas_dir
+@_json
+def compose(
+    class_id: str,
+    field_groups: tuple[str, ...],
+    schema_id: str,
+    title: str,
+    description: str,
+    out: Path | None,
+    replace: bool,
+    schemas_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Build a dataset schema from a class and field groups.
+
+    Checks that each field group extends the class and that no two parts declare the same
+    field with different types, then writes a schema the registry loads.
+    """
+    directory = _directory(schemas_dir)
+    registry = _registry(directory)
+    try:
+        document = compose_schema(
+            registry,
+            class_id,
+            field_groups,
+            schema_id=schema_id,
+            title=title,
+            description=description,
+            replace=replace,
+        )
+    except ComposeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if out is None:
+        out = registry.path(schema_id) if registry.knows(schema_id) else None
+    target = out or default_path(directory, schema_id)
+    if target.exists() and not replace:
+        raise click.ClickException(f"{target} exists (--replace to overwrite it)")
+    write_schema(target, document)
+    if as_json:
+        _dump({"id": schema_id, "path": str(target), "extends": document["meta:extends"]})
+        return
+    click.echo(f"schema {schema_id} written to {target} ({len(field_groups)} field groups)")
 
 
 def _ignored_json(directory: Path) -> list[Path]:

@@ -99,6 +99,10 @@ class SchemaRegistry:
         """
         return cls(read_schema_files(schemas_dir, exclude), engine=engine, closed=closed)
 
+    def files(self) -> list[SchemaFile]:
+        """The loaded schema files, in load order."""
+        return [entry.file for entry in self._entries.values()]
+
     def knows(self, schema_id: str) -> bool:
         return schema_id in self._entries or schema_id in self._aliases
 

@@ -27,7 +27,7 @@ def tree(tmp_path: Path) -> Path:
 
 def test_every_command_has_help() -> None:
     for group, commands in (
-        (schemas, ["list", "show", "check", "import"]),
+        (schemas, ["list", "show", "check", "import", "compose"]),
         (failed, ["revalidate"]),
     ):
         assert sorted(group.commands) == sorted(commands)  # type: ignore[attr-defined]
@@ -93,7 +93,9 @@ def test_check_names_a_schema_that_does_not_load(tree: Path) -> None:
     assert result.exit_code == 1
     error = json.loads(result.output)["error"]
     assert error["path"] == str(bad)
-    assert error["reason"].startswith("invalid JSON Schema at $.properties.value.type")
+    assert error["reason"].startswith(
+        "invalid JSON Schema at $.definitions.measure.properties.value.type"
+    )
 
 
 def test_import(tmp_path: Path) -> None:

@@ -78,11 +78,11 @@ def test_composed_schema_is_closed_and_self_contained(compiled: SchemaRegistry) 
         "title": "URL",
         "type": "string",
         "description": "The page URL.",
-        "format": "uri",
-    }
+    }  # no format, as in the standard: pages send what the browser reports
     assert set(composed["properties"]) >= {
         "_id", "timestamp", "eventType", "identityMap", "web", "environment", "device",
-        "commerce", "productListItems", "_demo",
+        "commerce", "productListItems", "_demo", "placeContext", "implementationDetails",
+        "channel", "marketing",
     }  # fmt: skip
 
 

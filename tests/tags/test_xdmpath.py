@@ -71,7 +71,7 @@ def test_constants_are_checked_against_their_field(web: dict[str, Any]) -> None:
     assert why("web.webPageDetails.pageViews.value", True) == "True is not of type 'number'"
     assert why("_demo.loggedIn", "yes") == "'yes' is not of type 'boolean'"
     assert why("environment.type", "tv") is not None
-    assert why("web.webPageDetails.URL", "not a url") == "'not a url' is not a 'uri'"
+    assert why("implementationDetails.name", "not a url") == "'not a url' is not a 'uri'"
     assert why("_demo.campaign", {"name": "x"}) is None
     assert why("_demo.campaign", {"nope": "x"}) is not None
 
