@@ -244,8 +244,9 @@ def composed_app(tree: Path, tmp_path: Path) -> Iterator[tuple[TestClient, str]]
     env = {"COLLECTOR_DATA_DIR": str(tmp_path / "data"), "COLLECTOR_SCHEMAS_DIR": str(tree)}
     settings = Settings(data_dir=tmp_path / "data", schemas_dir=tree, run_projector=False)
     from collector.app import create_app
+    from tests.demo import with_demo
 
-    with TestClient(create_app(settings)) as client:  # seeds the demo org and inlet
+    with TestClient(create_app(with_demo(settings))) as client:
         created = CliRunner().invoke(
             datasets,
             ["create", "--org", ORG, "--name", "Checkouts", "--schema", NEW, "--json"],
