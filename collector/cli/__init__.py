@@ -1,6 +1,6 @@
 """The ``collector`` command line. Each package owns its commands; this module assembles them.
 
-Every listing command takes ``--json`` for scripts (``collector.cli.output``).
+Every listing command takes ``--json``, ``--csv`` or ``--table`` (``collector.cli.output``).
 """
 
 from __future__ import annotations

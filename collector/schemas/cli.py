@@ -12,7 +12,8 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli.options import data_dir_option, json_option
+from collector.cli.options import data_dir_option, format_option, json_option
+from collector.cli.output import Format, emit
 from collector.control.settings import Settings
 from collector.schemas.examples import check_example, load_examples
 from collector.schemas.failed import RevalidationError, revalidate
@@ -20,17 +21,12 @@ from collector.schemas.importer import import_tree
 from collector.schemas.loader import SCHEMA_SUFFIX, SchemaLoadError
 from collector.schemas.registry import SchemaRegistry
 
-_json = json_option
 _schemas_dir = click.option(
     "--schemas-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Schemas directory (default: $COLLECTOR_SCHEMAS_DIR or the bundled schemas/).",
 )
-
-
-def _dump(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
 def _registry(schemas_dir: Path | None) -> SchemaRegistry:
@@ -56,18 +52,11 @@ def schemas() -> None:
     help="Only schemas of this kind (schema: the composed dataset schemas).",
 )
 @_schemas_dir
-@_json
-def list_schemas(kind: str | None, schemas_dir: Path | None, as_json: bool) -> None:
+@format_option
+def list_schemas(kind: str | None, schemas_dir: Path | None, fmt: Format) -> None:
     """List the loaded schemas: id, kind, class and title."""
     rows = [s for s in _registry(schemas_dir).summaries() if kind in (None, s["kind"])]
-    if as_json:
-        _dump(rows)
-        return
-    columns = ("id", "kind", "class", "title")
-    widths = {c: max([len(c), *(len(str(r[c] or "")) for r in rows)]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        click.echo("  ".join(str(row[c] or "").ljust(widths[c]) for c in columns).rstrip())
+    emit(rows, fmt, ["id", "kind", "class", "title"])
 
 
 @schemas.command()
@@ -83,12 +72,12 @@ def show(schema_id: str, composed: bool, schemas_dir: Path | None) -> None:
     registry = _registry(schemas_dir)
     if not registry.knows(schema_id):
         raise click.ClickException(f"unknown schema {schema_id}")
-    _dump(registry.composed(schema_id) if composed else registry.schema(schema_id))
+    emit(registry.composed(schema_id) if composed else registry.schema(schema_id), "json")
 
 
 @schemas.command()
 @_schemas_dir
-@_json
+@json_option
 def check(schemas_dir: Path | None, as_json: bool) -> None:
     """Load every schema (meta-schema, $id and $ref checks) and run every example.
 
@@ -99,7 +88,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
         registry = SchemaRegistry.load(directory)
     except SchemaLoadError as exc:
         if as_json:
-            _dump({"ok": False, "error": {"path": str(exc.path), "reason": exc.reason}})
+            emit({"ok": False, "error": {"path": str(exc.path), "reason": exc.reason}}, "json")
         else:
             click.echo(f"FAIL {exc.path}: {exc.reason}", err=True)
         raise SystemExit(1) from None
@@ -107,7 +96,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
     ignored = _ignored_json(directory)
     ok = all(r.ok for r in results)
     if as_json:
-        _dump(
+        emit(
             {
                 "ok": ok,
                 "schemas": len(registry.summaries()),
@@ -115,7 +104,8 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
                     {"path": str(r.example.path), "ok": r.ok, "problem": r.problem} for r in results
                 ],
                 "ignored": [str(p) for p in ignored],
-            }
+            },
+            "json",
         )
     else:
         click.echo(f"{len(registry.summaries())} schemas loaded from {directory}")
@@ -139,7 +129,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
     help="Where to write the converted tree (default: <schemas dir>/imported).",
 )
 @_schemas_dir
-@_json
+@json_option
 def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: bool) -> None:
     """Convert an upstream XDM tree (xdm:name, @id, repo:x) into AEP registry form.
 
@@ -150,12 +140,13 @@ def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: boo
     target = out or _directory(schemas_dir) / "imported"
     report = import_tree(path, target)
     if as_json:
-        _dump(
+        emit(
             {
                 "out": str(target),
                 "written": [str(p) for p in report.written],
                 "skipped": {str(p): reason for p, reason in report.skipped.items()},
-            }
+            },
+            "json",
         )
         return
     click.echo(f"{len(report.written)} schemas written to {target}")
@@ -182,7 +173,7 @@ def failed() -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would be promoted.")
 @data_dir_option
 @_schemas_dir
-@_json
+@json_option
 def revalidate_command(
     dataset_id: str,
     dry_run: bool,
@@ -203,7 +194,7 @@ def revalidate_command(
         raise click.ClickException(str(exc)) from None
     summary = result.summary()
     if as_json:
-        _dump(summary)
+        emit(summary, "json")
         return
     verb = "would promote" if dry_run else "promoted"
     click.echo(
