@@ -136,7 +136,7 @@ def check_document_types(doc: Any) -> dict[str, Any]:
 
 def type_name(value: Any) -> str:
     """The JSON name of a parsed JSON value's type, for messages."""
-    for kind, name in [
+    names: list[tuple[type, str]] = [
         (type(None), "null"),
         (bool, "a boolean"),
         (int, "a number"),
@@ -144,7 +144,8 @@ def type_name(value: Any) -> str:
         (str, "a string"),
         (list, "an array"),
         (dict, "an object"),
-    ]:
+    ]
+    for kind, name in names:
         if isinstance(value, kind):
             return name
     return type(value).__name__
