@@ -79,8 +79,8 @@
       queued = {};
     } else if (value == "in") {
       device.textContent = window._xdmTag.getDeviceId();
-    } else {
-      device.textContent = "(none until consent is in)";
+    } else if (device.textContent == "(none: consent out)") {
+      device.textContent = "(none until consent is in)"; // pending keeps an existing id
     }
   }
 

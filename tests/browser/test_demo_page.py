@@ -83,8 +83,9 @@ def _status(page: Page, text: str) -> str:
 def test_consent_out_labels(page: Page) -> None:
     device = page.locator("#device-id")
     wait_for(lambda: re.fullmatch(r"\d{38}", device.inner_text()), "the device id", page)
+    first_id = device.inner_text()
     page.click("[data-consent=pending]")
-    assert device.inner_text() == "(none until consent is in)"
+    assert device.inner_text() == first_id  # pending keeps the id it has
     page.click("button.add-to-cart >> nth=0")
     wait_for(lambda: _status(page, "Trail shoes") == "queued: consent pending", "queued", page)
 
@@ -94,8 +95,10 @@ def test_consent_out_labels(page: Page) -> None:
     assert _status(page, "Trail shoes") == "discarded: consent out"
     assert page.evaluate("_xdmTag.stats().queued") == 0
 
+    page.click("[data-consent=pending]")
+    assert device.inner_text() == "(none until consent is in)"
     page.click("[data-consent=in]")
-    assert re.fullmatch(r"\d{38}", device.inner_text())
+    assert re.fullmatch(r"\d{38}", device.inner_text()) and device.inner_text() != first_id
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     assert cookies["xdm_ecid"] == device.inner_text()
     page.click("button.add-to-cart >> nth=1")
