@@ -42,9 +42,15 @@ export function source(paths) {
   return text(manifest.main) + paths.map(text).join("");
 }
 
+// The configuration as a JavaScript literal: JSON, with "__proto__" keys computed so that
+// they stay own properties (a literal "__proto__": key would set the object's prototype).
+export function literal(config) {
+  return JSON.stringify(config).replace(/([{,])"__proto__":/g, '$1["__proto__"]:');
+}
+
 export function library(config, paths = modulesFor(config), banner = "") {
   return (banner ? "/*! " + banner + " */\n" : "") + "(function (window, C) {\n\"use strict\";\n" +
-    source(paths) + "start(window, C);\n})(window, " + JSON.stringify(config) + ");\n";
+    source(paths) + "start(window, C);\n})(window, " + literal(config) + ");\n";
 }
 
 // For tests: the runtime's `start(win, config)` factory, evaluated in a fresh context that has

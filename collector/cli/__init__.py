@@ -3,6 +3,8 @@
 ``main`` assembles the commands that each package owns (``collector.cli.root``); ``options``
 holds the options every command shares and ``output`` the one way commands print. ``main``
 is loaded on first use so that packages can import ``options`` and ``output`` without a cycle.
+
+Every listing command takes ``--json``, ``--csv`` or ``--table`` (``collector.cli.output``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import orjson
 from sqlite_utils import Database
 
 from collector.control import audit, migrations, origins, sqlite
+from collector.control.names import control_character_problem
 
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -170,6 +171,7 @@ class ControlPlane:
             raise ControlPlaneError(f"org id must look like NAME@AdobeOrg, got {org_id!r}")
         if self.org(org_id) is not None:
             raise ControlPlaneError(f"org {org_id} exists already")
+        _check_texts(("org name", name))
         org = Org(org_id, name, _now())
         with self.db.atomic():
             self.db.execute("INSERT INTO orgs VALUES (?, ?, ?)", [org.id, org.name, org.created_at])
@@ -188,6 +190,7 @@ class ControlPlane:
     ) -> Dataset:
         """Create a dataset; ``known_schema`` (the registry) refuses unknown schema ids."""
         self._require_org(org_id)
+        _check_texts(("dataset name", name))
         if known_schema is not None and not known_schema(schema_id):
             raise ControlPlaneError(f"unknown schema {schema_id!r}: not in the schema registry")
         dataset_id = dataset_id or self._new_hex(12)
@@ -226,6 +229,9 @@ class ControlPlane:
         actor: str = "system",
     ) -> Inlet:
         self._require_org(org_id)
+        _check_texts(
+            ("inlet name", name), ("inlet description", description), ("source name", source_name)
+        )
         if default_dataset_id is not None:
             dataset = self.dataset(default_dataset_id)
             if dataset is None or dataset.org_id != org_id:
@@ -368,6 +374,14 @@ class ControlPlane:
     def _require_org(self, org_id: str) -> None:
         if self.org(org_id) is None:
             raise ControlPlaneError(f"unknown org {org_id!r}")
+
+
+def _check_texts(*fields: tuple[str, str | None]) -> None:
+    """Refuse control characters in names and descriptions (see collector/control/names.py)."""
+    for field, value in fields:
+        problem = control_character_problem(field, value or "")
+        if problem is not None:
+            raise ControlPlaneError(problem)
 
 
 def _dataset(row: dict[str, Any]) -> Dataset:

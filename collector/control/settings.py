@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 
+from collector._data import folder
+
 IpPolicy = Literal["full", "truncate", "hash", "drop"]
 AckMode = Literal["fsync", "write"]
 
 _PREFIX = "COLLECTOR_"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# The product's data folders, found through the installed package (wheel or editable install).
+_SCHEMAS = folder("schemas")
+_TAG_EXTENSION = folder("tag_extension")
+_STATIC = folder("static")
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,12 @@ class Settings:
 
     # Where the lake, the control plane and the profile store live.
     data_dir: Path = Path("data")
-    # Directory of XDM schemas in AEP registry form.
-    schemas_dir: Path = _REPO_ROOT / "schemas"
-    # Directory of the tag extension (manifest and runtime modules).
-    tag_extension_dir: Path = _REPO_ROOT / "tag_extension"
-    # Directory of static assets (admin UI, demo page).
-    static_dir: Path = _REPO_ROOT / "static"
+    # Directory of XDM schemas in AEP registry form (default: the installed package data).
+    schemas_dir: Path = _SCHEMAS
+    # Directory of the tag extension (manifest and runtime modules; default: package data).
+    tag_extension_dir: Path = _TAG_EXTENSION
+    # Directory of static assets (admin UI, demo page; default: package data).
+    static_dir: Path = _STATIC
     # Base URL the collector is reached at, used in printed inlet URLs and the tag.
     public_url: str = "http://127.0.0.1:8000"
     # Seed a demo org, datasets and inlet (random id) when the control plane is empty;

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from collector.cli.options import data_dir_option, json_option
+from collector.cli.options import data_dir_option, format_option
+from collector.cli.output import Format, emit
 from collector.control import audit
 from collector.control.plane import LIMIT_COLUMNS, ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
 from collector.guard.tokens import TokenError, TokenStore
 
 _data_dir = data_dir_option
-_json = json_option
+_format = format_option
 
 
 class LimitValue(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
@@ -81,17 +81,6 @@ def _stores(data_dir: Path | None) -> Iterator[tuple[ControlPlane, TokenStore]]:
         control.close()
 
 
-def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
-    if as_json:
-        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
-        return
-    cells = [{c: "" if row.get(c) is None else str(row[c]) for c in columns} for row in rows]
-    widths = {c: max([len(c), *(len(cell[c]) for cell in cells)]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for cell in cells:
-        click.echo("  ".join(cell[c].ljust(widths[c]) for c in columns).rstrip())
-
-
 # -- collector inlets limits -----------------------------------------------------------
 
 
@@ -99,8 +88,8 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None
 @click.argument("inlet_id")
 @limit_options
 @_data_dir
-@_json
-def inlet_limits(inlet_id: str, data_dir: Path | None, as_json: bool, **values: Any) -> None:
+@_format
+def inlet_limits(inlet_id: str, data_dir: Path | None, fmt: Format, **values: Any) -> None:
     """Show or change an inlet's rate limits (COUNT, 0 for no limit, or `default`)."""
     settings = Settings.from_env(data_dir=data_dir)
     with _stores(data_dir) as (control, _):
@@ -116,7 +105,7 @@ def inlet_limits(inlet_id: str, data_dir: Path | None, as_json: bool, **values: 
         for column in LIMIT_COLUMNS
         for own in [getattr(inlet, column)]
     ]
-    _emit(rows, as_json, ["limit", "value", "effective"])
+    emit(rows, fmt, ["limit", "value", "effective"])
 
 
 # -- collector tokens ------------------------------------------------------------------
@@ -131,13 +120,13 @@ def tokens() -> None:
 @click.option("--inlet", "inlet_id", required=True, help="The inlet the token may write to.")
 @click.option("--name", default="", help="A label (who uses the token).")
 @_data_dir
-@_json
-def tokens_create(inlet_id: str, name: str, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def tokens_create(inlet_id: str, name: str, data_dir: Path | None, fmt: Format) -> None:
     """Create a token and print it; it is shown this once (only its hash is kept)."""
     with _stores(data_dir) as (_, store):
         issued = store.create(inlet_id, name)
-    if as_json:
-        click.echo(orjson.dumps(asdict(issued.token) | {"token": issued.secret}).decode())
+    if fmt != "table":
+        emit(asdict(issued.token) | {"token": issued.secret}, fmt)
         return
     click.echo(issued.secret)
     click.echo(
@@ -150,20 +139,20 @@ def tokens_create(inlet_id: str, name: str, data_dir: Path | None, as_json: bool
 @tokens.command("list")
 @click.option("--inlet", "inlet_id", default=None, help="Only this inlet's tokens.")
 @_data_dir
-@_json
-def tokens_list(inlet_id: str | None, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def tokens_list(inlet_id: str | None, data_dir: Path | None, fmt: Format) -> None:
     """List tokens (ids and names, never secrets)."""
     with _stores(data_dir) as (_, store):
         rows = [asdict(t) for t in store.list(inlet_id)]
-    _emit(rows, as_json, ["id", "inlet_id", "name", "created_at", "revoked_at"])
+    emit(rows, fmt, ["id", "inlet_id", "name", "created_at", "revoked_at"])
 
 
 @tokens.command("revoke")
 @click.argument("token_id")
 @_data_dir
-@_json
-def tokens_revoke(token_id: str, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def tokens_revoke(token_id: str, data_dir: Path | None, fmt: Format) -> None:
     """Revoke a token; every worker refuses it from the next request on."""
     with _stores(data_dir) as (_, store):
         token = store.revoke(token_id)
-    _emit([asdict(token)], as_json, ["id", "inlet_id", "name", "revoked_at"])
+    emit([asdict(token)], fmt, ["id", "inlet_id", "name", "revoked_at"])

@@ -33,13 +33,15 @@ class Envelope:
 
 
 def legacy_schema_id(name: str) -> str:
-    """Map a legacy schema name (``_xdm.context.profile``) to its ``$id``."""
+    """Map a legacy schema name (``_xdm.context.profile``, any case) to its ``$id``."""
     if "://" in name:
         return name
     parts = [p for p in name.lstrip("_").split(".") if p]
     if not parts:
         raise UnknownXdmFormat()
-    return "https://ns.adobe.com/" + "/".join(parts)
+    # Legacy names are matched case-insensitively (the 2019 extension sends
+    # ``_xdm.context.experienceEvent``); the XDM ids they stand for are lower case.
+    return "https://ns.adobe.com/" + "/".join(parts).lower()
 
 
 def parse(message: object) -> Envelope:

@@ -6,18 +6,15 @@ the control plane attached, also read-only, as ``control``: ``SELECT * FROM cont
 
 from __future__ import annotations
 
-import csv
 import signal
 import sqlite3
-import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import click
-import orjson
 
-from collector.cli.options import data_dir_option
+from collector.cli.options import data_dir_option, format_option
+from collector.cli.output import Format, emit
 from collector.control.settings import Settings
 from collector.profile import reader
 from collector.profile.store import connect_reader, connect_writer
@@ -31,11 +28,9 @@ def _settings(data_dir: Path | None) -> Settings:
 
 @click.command()
 @click.argument("query")
-@click.option("--json", "fmt", flag_value="json", help="Print a JSON array of objects.")
-@click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row.")
-@click.option("--table", "fmt", flag_value="table", default=True, help="Print a table (default).")
+@format_option
 @_data_dir
-def sql(query: str, fmt: str, data_dir: Path | None) -> None:
+def sql(query: str, fmt: Format, data_dir: Path | None) -> None:
     """Run a read-only SQL QUERY on the profile store (control plane attached as `control`)."""
     settings = _settings(data_dir)
     if not settings.profile_db_path.exists():
@@ -49,29 +44,7 @@ def sql(query: str, fmt: str, data_dir: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         conn.close()
-    _print(columns, rows, fmt)
-
-
-def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    if fmt == "json":
-        data = [dict(zip(columns, row, strict=True)) for row in rows]
-        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        cells = [[_cell(v) for v in row] for row in rows]
-        widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-        click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-        click.echo("  ".join("-" * w for w in widths))
-        for row in cells:
-            click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    emit([dict(zip(columns, row, strict=True)) for row in rows], fmt, columns)
 
 
 @click.command()
@@ -147,7 +120,7 @@ def profiles_show(namespace: str, identity_id: str, events: int, data_dir: Path 
     finally:
         conn.close()
     document["events"] = page.children[:events]
-    click.echo(orjson.dumps({profile_id: document}, option=orjson.OPT_INDENT_2).decode())
+    emit({profile_id: document}, "json")
 
 
 commands = [sql, project, replay, profiles]

@@ -12,7 +12,8 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli.options import data_dir_option, json_option
+from collector.cli.options import data_dir_option, format_option, json_option
+from collector.cli.output import Format, emit
 from collector.control.settings import Settings
 from collector.schemas.compose import ComposeError, compose_schema, default_path, write_schema
 from collector.schemas.examples import check_example, load_examples
@@ -21,17 +22,12 @@ from collector.schemas.importer import import_tree
 from collector.schemas.loader import SCHEMA_SUFFIX, SchemaLoadError
 from collector.schemas.registry import SchemaRegistry
 
-_json = json_option
 _schemas_dir = click.option(
     "--schemas-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Schemas directory (default: $COLLECTOR_SCHEMAS_DIR or the bundled schemas/).",
 )
-
-
-def _dump(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
 def _registry(schemas_dir: Path | None) -> SchemaRegistry:
@@ -57,18 +53,11 @@ def schemas() -> None:
     help="Only schemas of this kind (schema: the composed dataset schemas).",
 )
 @_schemas_dir
-@_json
-def list_schemas(kind: str | None, schemas_dir: Path | None, as_json: bool) -> None:
+@format_option
+def list_schemas(kind: str | None, schemas_dir: Path | None, fmt: Format) -> None:
     """List the loaded schemas: id, kind, class and title."""
     rows = [s for s in _registry(schemas_dir).summaries() if kind in (None, s["kind"])]
-    if as_json:
-        _dump(rows)
-        return
-    columns = ("id", "kind", "class", "title")
-    widths = {c: max([len(c), *(len(str(r[c] or "")) for r in rows)]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        click.echo("  ".join(str(row[c] or "").ljust(widths[c]) for c in columns).rstrip())
+    emit(rows, fmt, ["id", "kind", "class", "title"])
 
 
 @schemas.command()
@@ -84,12 +73,12 @@ def show(schema_id: str, composed: bool, schemas_dir: Path | None) -> None:
     registry = _registry(schemas_dir)
     if not registry.knows(schema_id):
         raise click.ClickException(f"unknown schema {schema_id}")
-    _dump(registry.composed(schema_id) if composed else registry.schema(schema_id))
+    emit(registry.composed(schema_id) if composed else registry.schema(schema_id), "json")
 
 
 @schemas.command()
 @_schemas_dir
-@_json
+@json_option
 def check(schemas_dir: Path | None, as_json: bool) -> None:
     """Load every schema (meta-schema, $id and $ref checks) and run every example.
 
@@ -100,7 +89,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
         registry = SchemaRegistry.load(directory)
     except SchemaLoadError as exc:
         if as_json:
-            _dump({"ok": False, "error": {"path": str(exc.path), "reason": exc.reason}})
+            emit({"ok": False, "error": {"path": str(exc.path), "reason": exc.reason}}, "json")
         else:
             click.echo(f"FAIL {exc.path}: {exc.reason}", err=True)
         raise SystemExit(1) from None
@@ -108,7 +97,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
     ignored = _ignored_json(directory)
     ok = all(r.ok for r in results)
     if as_json:
-        _dump(
+        emit(
             {
                 "ok": ok,
                 "schemas": len(registry.summaries()),
@@ -116,7 +105,8 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
                     {"path": str(r.example.path), "ok": r.ok, "problem": r.problem} for r in results
                 ],
                 "ignored": [str(p) for p in ignored],
-            }
+            },
+            "json",
         )
     else:
         click.echo(f"{len(registry.summaries())} schemas loaded from {directory}")
@@ -140,7 +130,7 @@ def check(schemas_dir: Path | None, as_json: bool) -> None:
     help="Where to write the converted tree (default: <schemas dir>/imported).",
 )
 @_schemas_dir
-@_json
+@json_option
 def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: bool) -> None:
     """Convert an upstream XDM tree (xdm:name, @id, repo:x) into AEP registry form.
 
@@ -151,12 +141,13 @@ def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: boo
     target = out or _directory(schemas_dir) / "imported"
     report = import_tree(path, target)
     if as_json:
-        _dump(
+        emit(
             {
                 "out": str(target),
                 "written": [str(p) for p in report.written],
                 "skipped": {str(p): reason for p, reason in report.skipped.items()},
-            }
+            },
+            "json",
         )
         return
     click.echo(f"{len(report.written)} schemas written to {target}")
@@ -183,7 +174,7 @@ def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: boo
 )
 @click.option("--replace", is_flag=True, help="Rebuild a dataset schema that already exists.")
 @_schemas_dir
-@_json
+@format_option
 def compose(
     class_id: str,
     field_groups: tuple[str, ...],
@@ -193,7 +184,7 @@ def compose(
     out: Path | None,
     replace: bool,
     schemas_dir: Path | None,
-    as_json: bool,
+    fmt: Format,
 ) -> None:
     """Build a dataset schema from a class and field groups.
 
@@ -220,8 +211,8 @@ def compose(
     if target.exists() and not replace:
         raise click.ClickException(f"{target} exists (--replace to overwrite it)")
     write_schema(target, document)
-    if as_json:
-        _dump({"id": schema_id, "path": str(target), "extends": document["meta:extends"]})
+    if fmt != "table":
+        emit({"id": schema_id, "path": str(target), "extends": document["meta:extends"]}, fmt)
         return
     click.echo(f"schema {schema_id} written to {target} ({len(field_groups)} field groups)")
 
@@ -245,7 +236,7 @@ def failed() -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would be promoted.")
 @data_dir_option
 @_schemas_dir
-@_json
+@json_option
 def revalidate_command(
     dataset_id: str,
     dry_run: bool,
@@ -266,7 +257,7 @@ def revalidate_command(
         raise click.ClickException(str(exc)) from None
     summary = result.summary()
     if as_json:
-        _dump(summary)
+        emit(summary, "json")
         return
     verb = "would promote" if dry_run else "promoted"
     click.echo(

@@ -31,6 +31,8 @@ _WHOLE = re.compile(r"^%([^%]+)%$")
 _REFERENCE = re.compile(r"%([^%]+)%")
 # Text between two percent signs that is meant as a reference (not "50% off, 20% more").
 _NAME_LIKE = re.compile(r"^[\w$.-](?:[\w$. -]*[\w$.-])?$")
+# Names a JavaScript object key must not have: in the runtime each could reach a prototype.
+RESERVED_NAMES = ("__proto__", "constructor", "prototype")
 # Fields the runtime adds to every beacon: _id when unmapped, the device id.
 RUNTIME_FIELDS = (
     "_id",
@@ -69,6 +71,7 @@ class PropertyChecker:
         problems += _schema_problems("extension", self.manifest.configuration, extension)
         problems += self._extension(org_id, extension)
         names = set(config.get("dataElements") or {})
+        problems += _reserved_keys(config)
         for name, element in (config.get("dataElements") or {}).items():
             problems += self._component(f"data element {name!r}", "dataElements", element)
         for i, rule in enumerate(config.get("rules") or []):
@@ -211,4 +214,31 @@ def _schema_problems(label: str, validator: Draft202012Validator, value: Any) ->
     for error in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.path))):
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
         problems.append(f"{label}{' at ' + where.lstrip('.') if where else ''}: {error.message}")
+    return problems
+
+
+def _reserved_keys(config: dict[str, Any]) -> list[str]:
+    """Data element names, and keys anywhere in the configuration, that could reach a prototype.
+
+    ``constructor`` and ``prototype`` are refused as data element names (the runtime looks
+    names up in an object); ``__proto__`` is refused as any key at all.
+    """
+    problems = [
+        f"data element {name!r}: the name is reserved in JavaScript"
+        f" ({', '.join(RESERVED_NAMES)} cannot name a data element)"
+        for name in config.get("dataElements") or {}
+        if name in RESERVED_NAMES
+    ]
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "__proto__" and path != "dataElements":
+                    problems.append(f"{path}: the key '__proto__' is reserved in JavaScript")
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    walk(config, "")
     return problems

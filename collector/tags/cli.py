@@ -10,13 +10,14 @@ from typing import Any
 import click
 import orjson
 
-from collector.cli.options import data_dir_option, json_option
+from collector.cli.options import data_dir_option, format_option, json_option
+from collector.cli.output import Format, emit
 from collector.control.settings import Settings
 from collector.tags.properties import Properties
 from collector.tags.property import ENVIRONMENTS, PropertyError
 
 _data_dir = data_dir_option
-_json = json_option
+_format = format_option
 
 
 @contextmanager
@@ -33,18 +34,6 @@ def _read(file: Path) -> Any:
         return orjson.loads(file.read_bytes())
     except orjson.JSONDecodeError as exc:
         raise click.ClickException(f"{file} is not JSON: {exc}") from None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
-
-
-def _echo_fields(row: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        _echo_json(row)
-    else:
-        for key, value in row.items():
-            click.echo(f"{key}: {value}")
 
 
 @click.group()
@@ -66,69 +55,62 @@ def properties() -> None:
     "--inlet", "inlet_id", default=None, help="Inlet the tag sends to (default: the org's)."
 )
 @_data_dir
-@_json
+@_format
 def create(
     org_id: str,
     name: str,
     file: Path | None,
     inlet_id: str | None,
     data_dir: Path | None,
-    as_json: bool,
+    fmt: Format,
 ) -> None:
     """Create a property; every setting is checked against the manifest and XDM schemas."""
     document = _read(file) if file is not None else None
     with _properties(data_dir) as props:
         prop = props.create(org_id=org_id, name=name, document=document, inlet_id=inlet_id)
-    _echo_fields(prop.summary(), as_json)
+    emit(prop.summary(), fmt)
 
 
 @properties.command("list")
 @click.option("--org", "org_id", default=None, help="Only this org's properties.")
 @_data_dir
-@_json
-def list_(org_id: str | None, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def list_(org_id: str | None, data_dir: Path | None, fmt: Format) -> None:
     """List properties."""
     with _properties(data_dir) as props:
         rows = [p.summary() for p in props.store.properties(org_id)]
-    if as_json:
-        _echo_json(rows)
-        return
-    columns = ["id", "name", "org_id", "data_elements", "rules", "updated_at"]
-    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in rows:
-        click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+    emit(rows, fmt, ["id", "name", "org_id", "data_elements", "rules", "updated_at"])
 
 
 @properties.command("export")
 @click.argument("property_id")
 @_data_dir
-@_json
+@json_option
 def export(property_id: str, data_dir: Path | None, as_json: bool) -> None:
-    """Print a property as JSON (the document `properties import` reads)."""
+    """Print a property as JSON (the document `properties import` reads; always JSON)."""
     with _properties(data_dir) as props:
-        _echo_json(props.export(property_id))
+        emit(props.export(property_id), "json")
 
 
 @properties.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_data_dir
-@_json
-def import_(file: Path, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def import_(file: Path, data_dir: Path | None, fmt: Format) -> None:
     """Create a property from FILE, or update it when its id exists."""
     with _properties(data_dir) as props:
         prop, created = props.import_document(_read(file))
-    _echo_fields({**prop.summary(), "created": created}, as_json)
+    emit({**prop.summary(), "created": created}, fmt)
 
 
 @properties.command("publish")
 @click.argument("property_id")
 @click.option("--env", "environment", type=click.Choice(ENVIRONMENTS), required=True)
 @_data_dir
-@_json
-def publish(property_id: str, environment: str, data_dir: Path | None, as_json: bool) -> None:
+@_format
+def publish(property_id: str, environment: str, data_dir: Path | None, fmt: Format) -> None:
     """Shortcut: build the draft and serve that build on one environment at once (audited)."""
     with _properties(data_dir) as props:
         library = props.publish(property_id, environment)
         row = {**library.summary(), "url": props.url(library)}
-    _echo_fields(row, as_json)
+    emit(row, fmt)

@@ -24,6 +24,7 @@ from collector.tags.property import (
     Library,
     Property,
     PropertyError,
+    check_document_types,
     check_environment,
     config_from_document,
 )
@@ -97,7 +98,7 @@ class Properties:
 
     def import_document(self, document: Any) -> tuple[Property, bool]:
         """Create the document's property, or update it when its id exists; (property, created)."""
-        config = config_from_document(document)
+        config = config_from_document(check_document_types(document))
         org_id, name, property_id = document.get("orgId"), document.get("name"), document.get("id")
         if not isinstance(org_id, str) or not isinstance(name, str) or not name:
             raise PropertyError("a property document needs orgId and name")

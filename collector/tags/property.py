@@ -107,6 +107,50 @@ def check_environment(environment: str) -> str:
     return environment
 
 
+# The fields of a property document and the JSON type each must have when present.
+DOCUMENT_FIELDS: dict[str, tuple[type, str]] = {
+    "id": (str, "a string"),
+    "orgId": (str, "a string"),
+    "name": (str, "a string"),
+    "extension": (dict, "an object"),
+    "dataElements": (dict, "an object"),
+    "rules": (list, "an array"),
+    "createdAt": (str, "a string"),
+    "updatedAt": (str, "a string"),
+}
+
+
+def check_document_types(doc: Any) -> dict[str, Any]:
+    """``doc`` when it is an object whose known fields have their types; else PropertyError."""
+    if not isinstance(doc, dict):
+        raise PropertyError("a property document is a JSON object")
+    problems = [
+        f"{key} must be {label}, not {type_name(doc[key])}"
+        for key, (kind, label) in DOCUMENT_FIELDS.items()
+        if key in doc and not (isinstance(doc[key], kind) and not isinstance(doc[key], bool))
+    ]
+    if problems:
+        raise PropertyError(problems)
+    return doc
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of a parsed JSON value's type, for messages."""
+    names: list[tuple[type, str]] = [
+        (type(None), "null"),
+        (bool, "a boolean"),
+        (int, "a number"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "an object"),
+    ]
+    for kind, name in names:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def config_from_document(doc: Any) -> dict[str, Any]:
     """The configuration part of a document (missing parts empty); the checker validates it."""
     if not isinstance(doc, dict):

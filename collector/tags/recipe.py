@@ -5,6 +5,10 @@ undefined, and a ``finalize`` hook that refuses any value that did not pass thro
 the three filters: ``tojson`` (configuration values, as JSON that cannot close a ``<script>``
 element or an HTML comment, nor end a line in old parsers), ``code`` (the extension's own
 module files) and ``comment`` (the banner, limited to a few plain characters).
+
+In a JavaScript object literal a ``"__proto__":`` key sets the object's prototype; the
+configuration is emitted with such keys computed (``["__proto__"]:``), which makes them
+ordinary own properties, as ``JSON.parse`` would.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ _TEMPLATE = """\
 _ESCAPES = {c: f"\\u{ord(c):04x}" for c in "<>&'\u2028\u2029"}
 _ESCAPED = re.compile("[<>&'\u2028\u2029]")
 _BANNER = re.compile(r"^[A-Za-z0-9 .:|_-]*$")
+# A "__proto__" key of the JSON text (inside a string the quote would be escaped).
+_PROTO_KEY = re.compile(r'([{,])"__proto__":')
 
 
 class _Rendered(str):
@@ -47,6 +53,7 @@ def tojson(value: Any) -> str:
     """Compact JSON with ``< > & '`` U+2028 U+2029 escaped as ``\\uXXXX``."""
     value = _defined(value)
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _PROTO_KEY.sub(r'\1["__proto__"]:', text)
     return _Rendered(_ESCAPED.sub(lambda m: _ESCAPES[m.group()], text))
 
 

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from collector.control import migrations as control_migrations
 from collector.control import sqlite
+from collector.control.names import control_character_problem
 from collector.tags import migrations
 from collector.tags.builds import Builds
 from collector.tags.property import Library, Property, PropertyError, check_environment
@@ -57,6 +58,7 @@ class TagStore:
         return [_property(r) for r in self.db.query(sql + " ORDER BY created_at, id", params)]
 
     def insert(self, property_id: str, org_id: str, name: str, config: dict[str, Any]) -> Property:
+        _check_name(name)
         at = self._clock()
         with self._lock, self.db.atomic():
             if self.property(property_id) is not None:
@@ -70,6 +72,7 @@ class TagStore:
         return found
 
     def update(self, property_id: str, name: str, config: dict[str, Any]) -> Property:
+        _check_name(name)
         with self._lock, self.db.atomic():
             self.db.execute(
                 "UPDATE tag_properties SET name = ?, extension = ?, data_elements = ?,"
@@ -190,3 +193,9 @@ def _library(row: dict[str, Any]) -> Library:
         gzip=row["library_gzip"],
         built_at=row["built_at"],
     )
+
+
+def _check_name(name: str) -> None:
+    problem = control_character_problem("property name", name)
+    if problem is not None:
+        raise PropertyError(problem)

@@ -5,7 +5,12 @@ to send a request line and headers, nor their size: a client that opens a connec
 trickles header bytes ("slowloris") holds it forever, and httptools buffers a header of any
 length. Here each request head must arrive within ``request_timeout_seconds`` (else 408, or
 a silent close when nothing was sent) and within ``h11_max_incomplete_event_size`` bytes
-(uvicorn's own cap for its h11 protocol, else 431). The body is bounded by
+(uvicorn's own cap for its h11 protocol, else 431). Head bytes are counted before the parser
+sees them, so a head that arrives whole in one read is measured too; a head that follows a
+body in the same read (pipelining) is measured when its headers are complete, before the app
+sees it. A refused connection is half-closed and drained for a moment (``LINGER_SECONDS``)
+rather than closed at once: closing a socket with unread bytes makes the kernel send a reset,
+which destroys the 431 before the client reads it. The body is bounded by
 ``collector/ingest/body.py`` (size, deadline) and by uvicorn's flow control (memory).
 
 ``collector serve`` selects it with ``http="collector.web.protocol:GuardedHttpProtocol"``.
@@ -26,6 +31,9 @@ from collector.control.settings import Settings
 from collector.errors import CollectorError, HeaderFieldsTooLarge, RequestTimeout
 
 DEFAULT_MAX_HEAD_BYTES = 64 * 1024
+# After a refusal: how long the rest of the client's bytes are read and dropped.
+LINGER_SECONDS = 2.0
+_END_OF_HEAD = b"\r\n\r\n"
 
 
 @functools.cache
@@ -49,6 +57,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # Between the end of a request body and the end of the next request's headers.
         self._in_head = True
         self._head_bytes = 0
+        # The last bytes of the head so far: its end may be split across two reads.
+        self._head_tail = b""
+        self._refused = False
+        self._pending: CollectorError | None = None  # answered when the current response ends
+        self._linger: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
@@ -56,16 +69,23 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._linger is not None:
+            self._linger.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # draining after a refusal
         if self._in_head:
-            self._head_bytes += len(data)
+            seen = self._head_tail + data
+            end = seen.find(_END_OF_HEAD)
+            counted = len(data) if end < 0 else end + len(_END_OF_HEAD) - len(self._head_tail)
+            self._head_bytes += counted
+            self._head_tail = seen[-(len(_END_OF_HEAD) - 1) :]
+            if self._head_bytes > self._max_head:
+                self._refuse_head()
+                return
         super().data_received(data)
-        if self._in_head and self._head_bytes > self._max_head:
-            self._refuse(
-                HeaderFieldsTooLarge(f"Request head is larger than {self._max_head} bytes")
-            )
 
     # httptools parser callbacks
 
@@ -75,14 +95,26 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._arm()
 
     def on_headers_complete(self) -> None:
+        parsed = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         self._in_head = False
         self._head_bytes = 0
+        self._head_tail = b""
         self._disarm()
+        if self._refused:
+            return
+        if parsed > self._max_head:  # a head that followed a body in the same read
+            self._refuse_head()
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._in_head = True
-        super().on_message_complete()
+        if not self._refused:
+            super().on_message_complete()
 
     # deadline
 
@@ -103,16 +135,40 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         self._refuse(RequestTimeout("Request head was not received in time"))
 
+    def _refuse_head(self) -> None:
+        self._refuse(HeaderFieldsTooLarge(f"Request head is larger than {self._max_head} bytes"))
+
     def _refuse(self, err: CollectorError) -> None:
-        """Answer ``err`` and close, unless a response is being written (pipelining)."""
+        """Answer ``err`` and close; after the response being written, if any (pipelining)."""
         self._disarm()
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True  # from here on nothing more is parsed
+        if self.cycle is None or self.cycle.response_complete:
+            self._answer(err)
+        else:
+            self._pending = err
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        pending = self._pending
+        if pending is not None and self.cycle is not None and self.cycle.response_complete:
+            self._pending = None
+            self._answer(pending)
+
+    def _answer(self, err: CollectorError) -> None:
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:
-            body = orjson.dumps(err.problem())
-            self.transport.write(
-                b"HTTP/1.1 %d %s\r\ncontent-type: application/problem+json\r\n"
-                b"content-length: %d\r\nconnection: close\r\n\r\n%s"
-                % (err.status, err.title.encode(), len(body), body)
-            )
-        self.transport.close()
+        body = orjson.dumps(err.problem())
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/problem+json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+            % (err.status, err.title.encode(), len(body), body)
+        )
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        # Send the answer and FIN, read and drop what the client still sends, then close.
+        self.transport.write_eof()
+        self.transport.resume_reading()
+        self._linger = self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -4,7 +4,7 @@
 (function () {
   // Until the tag has loaded, window._xdmTag is the snippet's stub (calls are queued); always
   // call through window._xdmTag so later calls reach the loaded tag.
-  var tag = window._xdmTag, entries = {};
+  var tag = window._xdmTag, entries = {}, queued = {};
 
   function $(selector) {
     return document.querySelector(selector);
@@ -63,20 +63,39 @@
     });
   }
 
+  // Consent "out" discards the queue (the tag sends none of it, ever) and the device id; the
+  // labels say so, and the device id shows again once consent is back "in".
   function showConsent(value) {
+    var device = $("#device-id");
     $("#consent-state").textContent = value;
     document.querySelectorAll("[data-consent]").forEach(function (b) {
       b.classList.toggle("active", b.getAttribute("data-consent") == value);
     });
-    if (value == "out") $("#device-id").textContent = "(none: consent out)";
+    if (value == "out") {
+      device.textContent = "(none: consent out)";
+      Object.keys(queued).forEach(function (id) {
+        set(queued[id], "bad", "discarded: consent out");
+      });
+      queued = {};
+    } else if (value == "in") {
+      device.textContent = window._xdmTag.getDeviceId();
+    } else if (device.textContent == "(none: consent out)") {
+      device.textContent = "(none until consent is in)"; // pending keeps an existing id
+    }
+  }
+
+  function unqueue(m) {
+    delete queued[m.body.xdmEntity._id];
   }
 
   tag.on("beacon", function (m) {
     var pending = window._xdmTag.setConsent() == "pending";
     set(entry(m), "pending", pending ? "queued: consent pending" : "queued");
+    queued[m.body.xdmEntity._id] = entry(m);
   });
   tag.on("send", function (s) {
     s.messages.forEach(function (m) {
+      unqueue(m);
       set(entry(m), s.transport == "beacon" ? "ok" : "pending",
         s.transport == "beacon" ? "handed to sendBeacon" : "sending…");
     });
@@ -84,6 +103,7 @@
   tag.on("response", answer);
   tag.on("drop", function (d) {
     d.messages.forEach(function (m) {
+      unqueue(m);
       set(entry(m), "bad", "dropped: " + d.reason);
     });
   });
@@ -95,6 +115,8 @@
     });
   });
 
+  // The page's category is set before the URL changes: the tag's history change rule reads it
+  // the moment pushState or popstate happens.
   function show(view) {
     window.demoShop.category = view;
     $("#view-title").textContent = view == "home" ? "Everything" : view[0].toUpperCase() + view.slice(1);
@@ -103,18 +125,20 @@
     });
   }
 
+  // Registered now, before the tag loads, so that it runs before the tag's own listener.
+  window.addEventListener("popstate", function () {
+    show(new URLSearchParams(location.search).get("view") || "home");
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     show(new URLSearchParams(location.search).get("view") || "home");
     // Single-page navigation: history.pushState fires the property's history change rule.
     document.querySelectorAll("[data-view]").forEach(function (a) {
       a.addEventListener("click", function (e) {
         e.preventDefault();
-        history.pushState({}, "", a.getAttribute("href"));
         show(a.getAttribute("data-view"));
+        history.pushState({}, "", a.getAttribute("href"));
       });
-    });
-    window.addEventListener("popstate", function () {
-      show(new URLSearchParams(location.search).get("view") || "home");
     });
     document.querySelectorAll("[data-consent]").forEach(function (b) {
       b.addEventListener("click", function () {

@@ -6,6 +6,12 @@ var M = {};
 var CT = "application/vnd.adobe.xed-full+json;version=1";
 var LIMIT = 60000; // bytes per request body: under the 64 KB keepalive and sendBeacon budget
 var CONSENT = ["in", "out", "pending"];
+// Keys that could reach a prototype: never written by path, never used as names.
+var UNSAFE = ["__proto__", "constructor", "prototype"];
+
+function own(o, k) {
+  return {}.hasOwnProperty.call(o, k);
+}
 
 // "identityMap.Email[0].id" -> ["identityMap", "Email", 0, "id"]
 function keys(p) {
@@ -17,10 +23,10 @@ function dig(o, p) {
 }
 
 // Sets path p of o (creating objects, or arrays before an index); skips empty values;
-// `soft` keeps a value that is already there.
+// `soft` keeps a value that is already there; a path through an UNSAFE key is ignored.
 function put(o, p, v, soft) {
   var k = keys(p), n = k.length - 1, i = 0;
-  if (v == null || v === "" || n < 0) return;
+  if (v == null || v === "" || n < 0 || k.some(x => UNSAFE.includes(x))) return;
   for (; i < n; i++) {
     o = o[k[i]] && typeof o[k[i]] == "object" ? o[k[i]] : (o[k[i]] = typeof k[i + 1] == "number" ? [] : {});
   }
@@ -63,7 +69,7 @@ function run(win, C) {
   var X = C.extension || {}, DE = C.dataElements || {}, doc = win.document, nav = win.navigator || {},
     url = String(X.collectorUrl || "").replace(/\/+$/, "") + "/collection/batch/" + X.inletId,
     qKey = "xdm_q:" + X.inletId, maxQ = X.maxQueue || 100, batch = X.batchSize || 20,
-    subs = {}, dbg = !!X.debug, fly = [], until = 0, tries = 0, net = 0, timer = 0, dev, kept,
+    subs = Object.create(null), dbg = !!X.debug, fly = [], until = 0, tries = 0, net = 0, timer = 0, dev, kept,
     st = {sent: 0, dropped: 0, retries: 0},
     q = store(qKey), ids = store("xdm_ids"),
     cv = [store("xdm_consent"), X.defaultConsent, "in"].find(c => CONSENT.includes(c)),
@@ -196,14 +202,14 @@ function run(win, C) {
   }
 
   function identity(ns, id, state) {
-    if (!ns || id == null || id === "") return;
+    if (!ns || UNSAFE.includes(ns) || id == null || id === "") return;
     ids[ns] = [{id: String(id), authenticatedState: state || "authenticated"}];
     store("xdm_ids", ids);
   }
 
   // Data element value: "event.<path>" reads the event; empty values fall back to the default.
   function val(n, ev) {
-    var d = DE[n], v;
+    var d = own(DE, n) ? DE[n] : void 0, v;
     if (!String(n).indexOf("event.")) return dig(ev, n.slice(6));
     try {
       v = M[d.type](d.settings || {}, ev || {}, t);
@@ -214,7 +220,7 @@ function run(win, C) {
   }
 
   function known(n) {
-    return {}.hasOwnProperty.call(DE, n) || !n.indexOf("event.");
+    return own(DE, n) || !n.indexOf("event.");
   }
 
   // Replaces %name% references in settings: a whole-string reference keeps the value's type,
@@ -228,7 +234,7 @@ function run(win, C) {
     if (Array.isArray(x)) return x.map(y => res(y, ev));
     if (!x || typeof x != "object") return x;
     o = {};
-    for (k in x) o[k] = res(x[k], ev);
+    for (k in x) own(x, k) && k != "__proto__" && (o[k] = res(x[k], ev));
     return o;
   }
 
@@ -257,7 +263,7 @@ function run(win, C) {
     if (cv == "out") return;
     var m = e.identityMap = e.identityMap || {}, ref = {id: sc, contentType: CT}, n;
     put(e, "_id", uuid(), 1);
-    for (n in ids) [].concat(ids[n]).forEach(i => {
+    for (n in ids) UNSAFE.includes(n) || [].concat(ids[n]).forEach(i => {
       if (i && i.id && !(m[n] = m[n] || []).some(j => j.id == i.id)) m[n].push(i);
     });
     enqueue({

@@ -106,7 +106,7 @@ def test_formats(populated: Settings) -> None:
     as_csv = list(csv.reader(io.StringIO(_sql(populated, query, "--csv"))))
     assert as_csv[0] == ["namespace", "id"] and ["ecid", "bob-device"] in as_csv
     table = _sql(populated, query, "--table").splitlines()
-    assert table[0].split() == ["namespace", "id"] and set(table[1]) <= {"-", " "}
+    assert table[0].split() == ["namespace", "id"] and table[1].split()[0] == "ecid"
     assert any("jane@example.com" in line for line in table)
     default = _run(sql, query, "--data-dir", str(populated.data_dir))
     assert default.output.splitlines()[0].split() == ["namespace", "id"]

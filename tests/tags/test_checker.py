@@ -170,3 +170,23 @@ def test_publishing_checks_again(props: Properties, tag_settings: Any) -> None:
     with pytest.raises(PropertyError, match="is not the schema of dataset"):
         props.publish(prop.id, "staging")
     assert [b.number for b in props.store.builds.all(prop.id)] == [1]
+
+
+@pytest.mark.parametrize("name", ["__proto__", "constructor", "prototype"])
+def test_data_elements_named_like_prototypes_are_refused(props: Properties, name: str) -> None:
+    element = {"type": "dataElements/constant", "settings": {"value": "x"}}
+    problems = _refused(props, {"dataElements": {name: element}, "rules": []})
+    assert problems == [
+        f"data element {name!r}: the name is reserved in JavaScript"
+        " (__proto__, constructor, prototype cannot name a data element)"
+    ]
+
+
+def test_a_proto_key_anywhere_in_the_configuration_is_refused(props: Properties) -> None:
+    rule = beacon_rule("go", ("eventType", "x"))
+    rule["actions"][0]["settings"]["mapping"][0]["value"] = {"__proto__": {"polluted": True}}
+    problems = _refused(props, {"rules": [rule]})
+    assert (
+        "rules[0].actions[0].settings.mapping[0].value: the key '__proto__' is reserved"
+        " in JavaScript"
+    ) in problems

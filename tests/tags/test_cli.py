@@ -116,3 +116,32 @@ def test_every_properties_command_has_help() -> None:
     for name in group.commands:
         result = CliRunner().invoke(main, ["properties", name, "--help"])
         assert result.exit_code == 0 and "--json" in result.output, name
+
+
+@pytest.mark.parametrize(
+    ("document", "messages"),
+    [
+        ({"id": 5, "orgId": seed.DEMO_ORG, "name": "x"}, ["id must be a string, not a number"]),
+        (
+            {"orgId": seed.DEMO_ORG, "name": True, "rules": {}, "dataElements": None},
+            [
+                "name must be a string, not a boolean",
+                "dataElements must be an object, not null",
+                "rules must be an array, not an object",
+            ],
+        ),
+        ({"orgId": [seed.DEMO_ORG], "name": "x"}, ["orgId must be a string, not an array"]),
+        ([1], ["a property document is a JSON object"]),
+    ],
+)
+def test_import_checks_the_types_of_the_document(
+    run: Run, tmp_path: Path, document: object, messages: list[str]
+) -> None:
+    file = tmp_path / "typed.json"
+    file.write_text(json.dumps(document))
+    result = run("properties", "import", str(file), ok=False)
+    assert result.exit_code == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for message in messages:
+        assert message in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from collector.tags.properties import Properties
 from collector.tags.recipe import Recipe, tojson
 from tests.tags.conftest import beacon_rule, run_in_node
 from tests.tags.hostile import HOSTILE, RULES, hostile_library
+from tests.tags.test_manifest import EXT
 
 
 def test_tojson_escapes_what_could_close_a_script_or_end_a_line() -> None:
@@ -84,3 +86,22 @@ def test_hostile_configuration_values_round_trip_and_cannot_break_out(
     first, second = (b["body"]["xdmEntity"] for b in result["beacons"])
     assert library.problems(first, second) == []
     assert first["eventType"] == HOSTILE[10]
+
+
+def test_proto_keys_are_emitted_as_own_properties_by_both_builds(tmp_path: Path) -> None:
+    config = {
+        "extension": {"inletId": "a" * 64},
+        "dataElements": {"__proto__": {"type": "dataElements/constant", "settings": {"value": 1}}},
+        "rules": [],
+        "note": 'a string with ,"__proto__": inside',
+    }
+    text = tojson(config)
+    assert '{"dataElements":' not in text  # key order kept: extension first
+    assert ',"dataElements":{["__proto__"]:{' in text
+    assert '\\"__proto__\\":' in text  # the one inside a string is left alone
+    file = tmp_path / "config.json"
+    file.write_text(json.dumps(config))
+    node = subprocess.run(
+        ["node", str(EXT / "build.mjs"), str(file)], check=True, capture_output=True, text=True
+    ).stdout
+    assert node.endswith(f"(window, {text});\n")

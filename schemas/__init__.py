@@ -1,0 +1,1 @@
+"""Package data: the schemas folder, shipped inside the wheel as collector._data.schemas."""
