@@ -10,6 +10,7 @@ import click
 from collector.cli.serve import serve
 from collector.control.cli import commands as control_commands
 from collector.guard.cli import tokens
+from collector.guard.credentials_cli import credentials
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.cli import properties
@@ -25,6 +26,7 @@ for _command in [
     serve,
     *control_commands,
     tokens,
+    credentials,
     schemas,
     failed,
     properties,

@@ -13,6 +13,7 @@ from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
+from collector.guard import migrations as access_migrations
 from collector.guard.cli import chosen_limits, inlet_limits, limit_options
 from collector.tags import migrations as tag_migrations
 
@@ -41,6 +42,7 @@ def migrate(data_dir: Path | None) -> None:
     """Apply pending control-plane migrations."""
     with _control(data_dir) as control:
         tag_migrations.apply(control.db)
+        access_migrations.apply(control.db)
         click.echo(f"control plane is up to date: {control.path}")
 
 
