@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from collector.console import signin as console
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
 from collector.control.settings import Settings
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         )
         app.state.profiles = ProfileStore.open(settings)
         app.state.access = Access(settings)
+        app.state.console = console.Console(settings)
         projector = ProjectorProcess(settings) if settings.run_projector else None
         if projector is not None:
             projector.start()  # a no-op in workers where a sibling already supervises one
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
                 projector.stop()
             app.state.profiles.close()
             app.state.access.close()
+            app.state.console.close()
             lake.close()
             limits.close()
             tokens.close()
@@ -96,6 +99,7 @@ def _routes() -> list[BaseRoute]:
         *schema_routes.routes(),
         *profile_routes.routes(),
         *ims.routes(),
+        *console.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]

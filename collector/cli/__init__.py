@@ -11,6 +11,7 @@ from collector.cli.serve import serve
 from collector.control.cli import commands as control_commands
 from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
+from collector.guard.users_cli import users
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.cli import properties
@@ -27,6 +28,7 @@ for _command in [
     *control_commands,
     tokens,
     credentials,
+    users,
     schemas,
     failed,
     properties,

@@ -78,6 +78,8 @@ class Settings:
 
     # Lifetime of the access tokens POST /ims/token/v3 issues, in seconds (AEP's: 24 h).
     access_token_ttl: int = 86_400
+    # Console sessions end after this many minutes without a request (and 12 h after sign-in).
+    session_idle_minutes: int = 30
 
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

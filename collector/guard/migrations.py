@@ -61,3 +61,36 @@ def apply(db: Database) -> list[str]:
     pending = [m.name for m in access.pending(db)]
     access.apply(db)
     return pending
+
+
+@access(name="0002_users_sessions")
+def _users_sessions(db: Database) -> None:
+    # Console users: only an argon2id hash of the password is stored.
+    db.execute(
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            org_id TEXT REFERENCES orgs(id),
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'approver', 'admin')),
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL,
+            disabled_at TEXT
+        )
+        """
+    )
+    # Server-side console sessions: the cookie's id is stored as a SHA-256.
+    db.execute(
+        """
+        CREATE TABLE sessions (
+            hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            last_seen_ms INTEGER NOT NULL,
+            ip TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX sessions_user ON sessions(user_id)")
