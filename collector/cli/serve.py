@@ -10,6 +10,7 @@ import click
 from collector.cli.options import data_dir_option
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings, to_env
+from collector.guard import migrations as access_migrations
 
 
 @click.command()
@@ -35,6 +36,7 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
     except SchemaLoadError as exc:
         raise click.ClickException(f"refusing to start: {exc}") from None
     control = ControlPlane(settings.control_db_path)
+    access_migrations.apply(control.db)  # here, once, before the workers open the access stores
     demo = seed.ensure_demo(control, public_url=settings.public_url) if settings.seed_demo else None
     inlets = control.inlets()
     control.close()
