@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from collector.console import signin as console
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
 from collector.control.settings import Settings
 from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllowed, NotFound
+from collector.guard import ims
+from collector.guard.access import Access
 from collector.guard.inlet import Guard
 from collector.guard.ratelimit import RateLimits
 from collector.guard.tokens import TokenStore
@@ -62,6 +65,8 @@ def create_app(settings: Settings) -> Starlette:
             settings, control=control, registry=registry, lake=lake, guard=guard
         )
         app.state.profiles = ProfileStore.open(settings)
+        app.state.access = Access(settings)
+        app.state.console = console.Console(settings)
         projector = ProjectorProcess(settings) if settings.run_projector else None
         if projector is not None:
             projector.start()  # a no-op in workers where a sibling already supervises one
@@ -71,6 +76,8 @@ def create_app(settings: Settings) -> Starlette:
             if projector is not None:
                 projector.stop()
             app.state.profiles.close()
+            app.state.access.close()
+            app.state.console.close()
             lake.close()
             limits.close()
             tokens.close()
@@ -91,6 +98,8 @@ def _routes() -> list[BaseRoute]:
         *monitoring.routes(),
         *schema_routes.routes(),
         *profile_routes.routes(),
+        *ims.routes(),
+        *console.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]

@@ -166,3 +166,22 @@ class StorageUnavailable(CollectorError):
     status = 503
     title = "Service Unavailable"
     type = f"{_DCS}/storage"
+
+
+class NotAuthenticated(CollectorError):
+    """A data route without a live access token (``collector/guard/access.py``)."""
+
+    status = 401
+    title = "Unauthorized"
+    type = "https://ns.adobe.com/aep/errors/access/unauthorized"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="xdm-collector"'})
+
+
+class AccessDenied(CollectorError):
+    """A live token that may not do this: another org, another client, a missing scope."""
+
+    status = 403
+    title = "Forbidden"
+    type = "https://ns.adobe.com/aep/errors/access/forbidden"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import INLET, PROFILES, WEB, web_event
+from collector.control.settings import Settings
+from tests.access import grant
+from tests.conftest import INLET, ORG, PROFILES, WEB, web_event
 
 
-def test_counts_follow_the_lake(client: TestClient) -> None:
+def test_counts_follow_the_lake(client: TestClient, settings: Settings) -> None:
+    client.headers.update(grant(settings.control_db_path, ORG, ["monitoring:read"]).headers)
     invalid = web_event(workEmail="a@b.example")  # undeclared key: fails async validation
     unknown = web_event()
     del unknown["body"]["xdmMeta"]

@@ -15,6 +15,7 @@ from collector.cli.output import emit
 from collector.control.audit import cli_actor
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
+from collector.guard import migrations as access_migrations
 from collector.guard.cli import chosen_limits, inlet_limits, limit_options
 from collector.tags import migrations as tag_migrations
 
@@ -43,6 +44,7 @@ def migrate(data_dir: Path | None) -> None:
     """Apply pending control-plane migrations."""
     with _control(data_dir) as control:
         tag_migrations.apply(control.db)
+        access_migrations.apply(control.db)
         click.echo(f"control plane is up to date: {control.path}")
 
 

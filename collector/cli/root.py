@@ -10,6 +10,8 @@ import click
 from collector.cli.control import commands as control_commands
 from collector.cli.serve import serve
 from collector.guard.cli import tokens
+from collector.guard.credentials_cli import credentials
+from collector.guard.users_cli import users
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.builds_cli import commands as build_commands
@@ -26,6 +28,8 @@ for _command in [
     serve,
     *control_commands,
     tokens,
+    credentials,
+    users,
     schemas,
     failed,
     properties,

@@ -11,6 +11,7 @@ import click
 from collector.cli.options import data_dir_option
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings, to_env
+from collector.guard import migrations as access_migrations
 
 
 @click.command()
@@ -43,6 +44,7 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool)
     except SchemaLoadError as exc:
         raise click.ClickException(f"refusing to start: {exc}") from None
     control = ControlPlane(settings.control_db_path)
+    access_migrations.apply(control.db)  # here, once, before the workers open the access stores
     made = None
     if settings.seed_demo:
         made = seed.ensure_demo(control, public_url=settings.public_url, actor=cli_actor())

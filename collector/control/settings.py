@@ -83,6 +83,11 @@ class Settings:
     projector_batch_size: int = 20_000
     projector_cache_identities: int = 100_000  # identity-graph rows kept, ~0.7 KB each
 
+    # Lifetime of the access tokens POST /ims/token/v3 issues, in seconds (AEP's: 24 h).
+    access_token_ttl: int = 86_400
+    # Console sessions end after this many minutes without a request (and 12 h after sign-in).
+    session_idle_minutes: int = 30
+
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

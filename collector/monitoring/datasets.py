@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.control.plane import Dataset
+from collector.guard import access
 from collector.lake.segments import FAILED_DIR, segments
 from collector.web.responses import json_response
 
@@ -71,7 +72,9 @@ def dataset_report(datasets: list[Dataset], counts: LakeCounts) -> list[dict[str
 
 async def _datasets(request: Request) -> Response:
     state = request.app.state
-    datasets = state.control.datasets()  # on the loop: the connection is not shared
+    principal = access.require(request, "monitoring:read")
+    # On the loop: the connection is not shared. Only the caller's org's datasets.
+    datasets = state.control.datasets(principal.org_id)
     report = await run_in_threadpool(dataset_report, datasets, state.lake_counts)
     return json_response({"datasets": report})
 

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unprocessable
+from collector.guard import access
 from collector.profile import erasure, reader
 from collector.profile.store import ProfileStore
 
@@ -63,42 +64,74 @@ def routes() -> list[BaseRoute]:
 
 async def entities(request: Request) -> Response:
     store: ProfileStore = request.app.state.profiles
+    erase = request.method == "DELETE"
     try:
-        if request.method == "DELETE":
-            body = await run_in_threadpool(_erase, store, request.query_params)
-        else:
-            body = await run_in_threadpool(_get, store, request.query_params, request.url.path)
+        principal = access.require(request, "profile:delete" if erase else "profile:read")
+        # The store does not filter by org yet: the org's datasets decide what it may see.
+        datasets = frozenset(d.id for d in request.app.state.control.datasets(principal.org_id))
+        query = request.query_params
+        try:
+            if erase:
+                body = await run_in_threadpool(_erase, store, query, datasets)
+            else:
+                body = await run_in_threadpool(_get, store, query, request.url.path, datasets)
+        except CollectorError as exc:
+            await run_in_threadpool(_audit, request, principal, exc.status)
+            raise
+        await run_in_threadpool(_audit, request, principal, 200)
     except CollectorError as exc:
         return Response(
-            orjson.dumps(exc.problem()), exc.status, media_type="application/problem+json"
+            orjson.dumps(exc.problem()),
+            exc.status,
+            headers=exc.headers,
+            media_type="application/problem+json",
         )
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def _get(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any]:
+def _audit(request: Request, principal: access.Principal, status: int) -> None:
+    """Every lookup and erasure by identity, found or not."""
+    query = request.query_params
+    ns = query.get("entityIdNS") or query.get("relatedEntityIdNS") or ""
+    ident = query.get("entityId") or query.get("relatedEntityId") or ""
+    access.record(
+        request,
+        principal,
+        action="profile.erase" if request.method == "DELETE" else "profile.read",
+        object_type="identity",
+        object_id=f"{ns[:64]}:{ident[:256]}",
+        detail={"schema": query.get("schema.name", "")[:64], "status": status},
+    )
+
+
+def _get(
+    store: ProfileStore, query: QueryParams, path: str, datasets: frozenset[str]
+) -> dict[str, Any]:
     schema = _required(query, "schema.name")
     if schema == PROFILE_SCHEMA:
-        return _profile(store, query)
+        return _profile(store, query, datasets)
     if schema == EVENT_SCHEMA:
         related = _required(query, "relatedSchema.name")
         if related != PROFILE_SCHEMA:
             raise BadProfileRequest(f"relatedSchema.name must be {PROFILE_SCHEMA}")
-        return _events(store, query, path)
+        return _events(store, query, path, datasets)
     raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA} or {EVENT_SCHEMA}")
 
 
-def _profile(store: ProfileStore, query: QueryParams) -> dict[str, Any]:
+def _profile(store: ProfileStore, query: QueryParams, datasets: frozenset[str]) -> dict[str, Any]:
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
     fields = _fields(query)
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident)
+        profile_id = _resolve(conn, ns, ident, datasets)
         document = reader.profile_document(conn, profile_id, fields)
     if document is None:  # erased between the two reads
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     return {profile_id: document}
 
 
-def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any]:
+def _events(
+    store: ProfileStore, query: QueryParams, path: str, datasets: frozenset[str]
+) -> dict[str, Any]:
     ns, ident = _required(query, "relatedEntityIdNS"), _required(query, "relatedEntityId")
     start_ms, end_ms = _int(query, "startTime"), _int(query, "endTime")
     limit = _int(query, "limit")
@@ -110,7 +143,7 @@ def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any
         raise BadProfileRequest("orderby must be timestamp, +timestamp or -timestamp")
     orderby = orderby.lstrip("+")
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident)
+        profile_id = _resolve(conn, ns, ident, datasets)
         try:
             page = reader.events_page(
                 conn,
@@ -140,11 +173,13 @@ def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any
     }
 
 
-def _erase(store: ProfileStore, query: QueryParams) -> dict[str, Any]:
+def _erase(store: ProfileStore, query: QueryParams, datasets: frozenset[str]) -> dict[str, Any]:
     schema = query.get("schema.name")
     if schema is not None and schema != PROFILE_SCHEMA:
         raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA}")
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
+    with store.reader() as conn:
+        _resolve(conn, ns, ident, datasets)
     with store.writer() as conn:
         erased = erasure.erase(conn, ns, ident, store.now_ms())
     if erased is None:
@@ -157,15 +192,29 @@ def _erase(store: ProfileStore, query: QueryParams) -> dict[str, Any]:
     }
 
 
-def _resolve(conn: Any, ns: str, ident: str) -> str:
+def _resolve(conn: Any, ns: str, ident: str, datasets: frozenset[str]) -> str:
     profile_id = reader.find_profile(conn, ns, ident)
-    if profile_id is None:
+    if profile_id is None or not _in_org(conn, profile_id, datasets):
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     if reader.identity_count(conn, profile_id) > MAX_IDENTITIES:
         raise TooManyIdentities(
             f"the identity graph of {ns}:{ident} links more than {MAX_IDENTITIES} identities"
         )
     return profile_id
+
+
+def _in_org(conn: Any, profile_id: str, datasets: frozenset[str]) -> bool:
+    """Whether any of the profile's data came from one of the org's datasets."""
+    if not datasets:
+        return False
+    marks = ",".join("?" * len(datasets))
+    sql = (
+        f"SELECT 1 FROM profile_fragments WHERE profile_id = ? AND dataset_id IN ({marks})"
+        " UNION ALL SELECT 1 FROM experience_events"
+        f" WHERE profile_id = ? AND dataset_id IN ({marks})"
+        " LIMIT 1"
+    )
+    return conn.execute(sql, (profile_id, *datasets, profile_id, *datasets)).fetchone() is not None
 
 
 def _required(query: QueryParams, name: str) -> str:

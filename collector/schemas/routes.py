@@ -14,11 +14,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.errors import NotFound
+from collector.guard import access
 from collector.schemas.registry import SchemaRegistry
 from collector.web.responses import json_response, problem_response
 
 
 async def _list(request: Request) -> Response:
+    # Every schema of the registry is a global one (files under COLLECTOR_SCHEMAS_DIR, no org
+    # owns them), so each caller with the scope sees them all.
+    access.require(request, "schemas:read")
     registry: SchemaRegistry = request.app.state.registry
     kind = request.query_params.get("kind")
     summaries = [s for s in registry.summaries() if kind in (None, s["kind"])]
@@ -26,6 +30,7 @@ async def _list(request: Request) -> Response:
 
 
 async def _show(request: Request) -> Response:
+    access.require(request, "schemas:read")
     registry: SchemaRegistry = request.app.state.registry
     schema_id = request.path_params["schema_id"]
     if not registry.knows(schema_id):

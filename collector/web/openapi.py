@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from collector.control import seed
 from collector.control.settings import Settings
+from collector.web import openapi_access
 from collector.web.openapi_schemas import OBJECT, STRING, components, ref
 
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -301,7 +302,8 @@ def document(settings: Settings, routes: Iterable[BaseRoute] | None = None) -> d
     paths: dict[str, Any] = {}
     for prefix, tag in _INGEST_PREFIXES.items():
         paths |= _ingest_paths(prefix, tag)
-    paths |= _service_paths() | _profile_paths()
+    paths |= _service_paths() | _profile_paths() | openapi_access.token_paths()
+    openapi_access.protect(paths)
     if routes is not None:
         served = _served(routes)
         paths = {
@@ -317,7 +319,7 @@ def document(settings: Settings, routes: Iterable[BaseRoute] | None = None) -> d
         "openapi": "3.0.3",
         "info": {"title": "xdm-collector", "version": "1", "description": description},
         "paths": paths,
-        "components": components(settings),
+        "components": components(settings) | {"securitySchemes": openapi_access.SECURITY_SCHEMES},
     }
 
 

@@ -21,9 +21,11 @@ from schemathesis.specs.openapi.checks import (
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from collector.control import seed
 from collector.control.settings import Settings
 from collector.tags.demo import DEMO_PROPERTY
 from collector.web import openapi
+from tests.access import grant
 from tests.demo import INLET
 from tests.guard.conftest import report
 from tests.server import LiveServer
@@ -34,8 +36,8 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# Routes that are pages or assets, not API operations.
-NOT_API = {"/"}
+# Routes that are pages or assets, not API operations (the demo page, the console's sign-in).
+NOT_API = {"/", "/console/login", "/console/logout", "/console/"}
 EXAMPLES_PER_OPERATION = 40
 
 
@@ -95,9 +97,10 @@ def test_live_server_conforms(tmp_path: Path, request: pytest.FixtureRequest) ->
     tried: Counter[str] = Counter()
     statuses: dict[str, Counter[int]] = defaultdict(Counter)
     with LiveServer(tmp_path / "data") as live:
+        auth = grant(live.data_dir / "control.db", seed.DEMO_ORG, ["admin"]).headers
         schema = schemathesis.openapi.from_url(live.base_url + "/openapi.json")
         for result in schema.get_all_operations():
-            fuzz(result.ok(), tried, statuses)  # type: ignore[union-attr]
+            fuzz(result.ok(), tried, statuses, auth)  # type: ignore[union-attr]
     summary = "\n".join(
         f"  {label}: {n} (statuses {dict(sorted(statuses[label].items()))})"
         for label, n in sorted(tried.items())
@@ -111,10 +114,23 @@ def test_live_server_conforms(tmp_path: Path, request: pytest.FixtureRequest) ->
     # Cases reached the success path, not only the error paths.
     assert statuses["POST /collection/{inletId}"][200] >= 1
     assert statuses["POST /collection/batch/{inletId}"][207] >= 1
+    # Protected routes were fuzzed with and without a credential; both answers conform.
+    for label in ("GET /schemas", "GET /monitoring/datasets", "GET /data/core/ups/access/entities"):
+        assert statuses[label][401] >= 1, label
+    assert statuses["GET /schemas"][200] >= 1
+    assert statuses["GET /monitoring/datasets"][200] >= 1
+    assert statuses["POST /ims/token/v3"][401] + statuses["POST /ims/token/v3"][429] >= 1
 
 
-def fuzz(operation: Any, tried: Counter[str], statuses: dict[str, Counter[int]]) -> None:
-    """Positive, negative and example cases of one operation, each checked by CHECKS."""
+def fuzz(
+    operation: Any,
+    tried: Counter[str],
+    statuses: dict[str, Counter[int]],
+    auth: dict[str, str],
+) -> None:
+    """Positive, negative and example cases of one operation, each checked by CHECKS; every
+    other case of a protected operation carries a live credential (``auth``)."""
+    protected = "security" in operation.definition.raw
     strategies = [
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
@@ -135,7 +151,8 @@ def fuzz(operation: Any, tried: Counter[str], statuses: dict[str, Counter[int]])
         suppress_health_check=list(HealthCheck),
     )
     def conforms(case: Any) -> None:
-        response = case.call_and_validate(checks=CHECKS)
+        with_auth = protected and tried[operation.label] % 2 == 0
+        response = case.call_and_validate(checks=CHECKS, headers=auth if with_auth else None)
         tried[operation.label] += 1
         statuses[operation.label][response.status_code] += 1
 

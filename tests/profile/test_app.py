@@ -12,6 +12,7 @@ from collector.app import create_app
 from collector.control import seed
 from collector.control.settings import Settings
 from collector.profile.routes import PATH
+from tests.access import grant
 from tests.conftest import web_event
 from tests.demo import INLET, with_demo
 
@@ -49,6 +50,7 @@ def test_a_message_reaches_the_profile_api_through_the_projector_process(
 ) -> None:
     settings = with_demo(Settings(data_dir=tmp_path / "data", run_projector=True))
     with TestClient(create_app(settings)) as client:
+        client.headers.update(grant(settings.control_db_path, seed.DEMO_ORG, ["admin"]).headers)
         event = web_event()
         ecid = event["body"]["xdmEntity"]["identityMap"]["ECID"][0]["id"]
         event["body"]["xdmEntity"]["identityMap"]["Email"] = [{"id": "ann@example.com"}]

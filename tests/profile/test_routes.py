@@ -14,7 +14,19 @@ from collector.profile.apply import Limits
 from collector.profile.projector import project_once
 from collector.profile.routes import PATH, routes
 from collector.profile.store import ProfileStore
-from tests.profile.lakefixture import BASE_MS, RECORDS, Lake, ids, make_control, rows, settings_for
+from tests.access import protected
+from tests.profile import lakefixture
+from tests.profile.lakefixture import (
+    BASE_MS,
+    NOT_PROFILE,
+    OTHER_RECORDS,
+    RECORDS,
+    Lake,
+    ids,
+    make_control,
+    rows,
+    settings_for,
+)
 
 PROFILE = {"schema.name": "_xdm.context.profile"}
 EVENTS = {
@@ -32,7 +44,15 @@ def _client(settings: Settings, clock_ms: int = BASE_MS + 10_000_000) -> Iterato
         finally:
             app.state.profiles.close()
 
-    with TestClient(Starlette(routes=routes(), lifespan=lifespan)) as client:
+    app = Starlette(routes=routes(), lifespan=lifespan)
+    # Access stores in a control.db of their own (the fixture's control.db is hand-made).
+    datasets = [lakefixture.EVENTS, RECORDS, OTHER_RECORDS, NOT_PROFILE]
+    scopes = ["profile:read", "profile:delete"]
+    with (
+        protected(app, settings.data_dir / "access", scopes, datasets=datasets) as headers,
+        TestClient(app) as client,
+    ):
+        client.headers.update(headers)
         yield client
 
 

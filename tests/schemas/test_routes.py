@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.testclient import TestClient
 
+from collector.errors import CollectorError
 from collector.schemas import SchemaRegistry
 from collector.schemas.routes import routes
+from collector.web.responses import problem_response
+from tests.access import protected
 
 from .conftest import PROFILE, WEB
 
 
 @pytest.fixture
-def api(compiled: SchemaRegistry) -> Iterator[TestClient]:
+def api(compiled: SchemaRegistry, tmp_path: Path) -> Iterator[TestClient]:
     app = Starlette(routes=routes())
     app.state.registry = compiled
-    with TestClient(app) as client:
+    with protected(app, tmp_path, ["schemas:read"]) as headers, TestClient(app) as client:
+        client.headers.update(headers)
         yield client
+
+
+def test_a_credential_is_required(compiled: SchemaRegistry, tmp_path: Path) -> None:
+    app = Starlette(routes=routes(), exception_handlers={CollectorError: _problem})
+    app.state.registry = compiled
+    with protected(app, tmp_path, ["schemas:read"]), TestClient(app) as client:
+        for path in ("/schemas", f"/schemas/{WEB}", "/schemas/https://ns.example.com/nope"):
+            assert client.get(path).status_code == 401
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CollectorError)
+    return problem_response(exc)
 
 
 def test_list(api: TestClient, compiled: SchemaRegistry) -> None:
