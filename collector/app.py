@@ -25,6 +25,7 @@ from collector.ingest.pipeline import Pipeline
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
+from collector.privacy import routes as privacy_routes
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
@@ -91,6 +92,7 @@ def _routes() -> list[BaseRoute]:
         *monitoring.routes(),
         *schema_routes.routes(),
         *profile_routes.routes(),
+        *privacy_routes.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]

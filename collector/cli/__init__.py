@@ -10,6 +10,7 @@ import click
 from collector.cli.serve import serve
 from collector.control.cli import commands as control_commands
 from collector.guard.cli import tokens
+from collector.privacy.cli import commands as privacy_commands
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.cli import properties
@@ -29,5 +30,6 @@ for _command in [
     failed,
     properties,
     *profile_commands,
+    *privacy_commands,
 ]:
     main.add_command(_command)

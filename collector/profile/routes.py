@@ -5,8 +5,10 @@ profile of an identity, keyed by the profile id. ``GET`` with
 ``schema.name=_xdm.context.experienceevent&relatedSchema.name=_xdm.context.profile&
 relatedEntityId&relatedEntityIdNS[&startTime&endTime&limit&orderby&start&fields]``: a page of the
 profile's events with ``_links.next.href`` for the next one. ``DELETE`` with ``entityId`` and
-``entityIdNS``: erase the profile. Handlers read ``request.app.state.profiles``
-(a ``ProfileStore``) and run their queries in the thread pool.
+``entityIdNS``: a privacy job that erases the person (202 with the job,
+``collector/privacy/``). Every request is scoped to the caller's org (``caller.py``): another
+org's profile answers 404. Handlers read ``request.app.state.profiles`` (a ``ProfileStore``)
+and run their queries in the thread pool.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unprocessable
-from collector.profile import erasure, reader
+from collector.privacy import requests as privacy_requests
+from collector.profile import reader
+from collector.profile.caller import Caller, caller
 from collector.profile.store import ProfileStore
 
 PATH = "/data/core/ups/access/entities"
@@ -63,42 +67,48 @@ def routes() -> list[BaseRoute]:
 
 async def entities(request: Request) -> Response:
     store: ProfileStore = request.app.state.profiles
+    status = 200
     try:
+        who = caller(request)
         if request.method == "DELETE":
-            body = await run_in_threadpool(_erase, store, request.query_params)
+            settings = request.app.state.settings
+            body = await run_in_threadpool(_erase, store, settings, who, request.query_params)
+            status = 202
         else:
-            body = await run_in_threadpool(_get, store, request.query_params, request.url.path)
+            body = await run_in_threadpool(
+                _get, store, who.org, request.query_params, request.url.path
+            )
     except CollectorError as exc:
         return Response(
             orjson.dumps(exc.problem()), exc.status, media_type="application/problem+json"
         )
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
-def _get(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any]:
+def _get(store: ProfileStore, org: str, query: QueryParams, path: str) -> dict[str, Any]:
     schema = _required(query, "schema.name")
     if schema == PROFILE_SCHEMA:
-        return _profile(store, query)
+        return _profile(store, org, query)
     if schema == EVENT_SCHEMA:
         related = _required(query, "relatedSchema.name")
         if related != PROFILE_SCHEMA:
             raise BadProfileRequest(f"relatedSchema.name must be {PROFILE_SCHEMA}")
-        return _events(store, query, path)
+        return _events(store, org, query, path)
     raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA} or {EVENT_SCHEMA}")
 
 
-def _profile(store: ProfileStore, query: QueryParams) -> dict[str, Any]:
+def _profile(store: ProfileStore, org: str, query: QueryParams) -> dict[str, Any]:
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
     fields = _fields(query)
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident)
+        profile_id = _resolve(conn, org, ns, ident)
         document = reader.profile_document(conn, profile_id, fields)
     if document is None:  # erased between the two reads
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     return {profile_id: document}
 
 
-def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any]:
+def _events(store: ProfileStore, org: str, query: QueryParams, path: str) -> dict[str, Any]:
     ns, ident = _required(query, "relatedEntityIdNS"), _required(query, "relatedEntityId")
     start_ms, end_ms = _int(query, "startTime"), _int(query, "endTime")
     limit = _int(query, "limit")
@@ -110,7 +120,7 @@ def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any
         raise BadProfileRequest("orderby must be timestamp, +timestamp or -timestamp")
     orderby = orderby.lstrip("+")
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident)
+        profile_id = _resolve(conn, org, ns, ident)
         try:
             page = reader.events_page(
                 conn,
@@ -140,25 +150,18 @@ def _events(store: ProfileStore, query: QueryParams, path: str) -> dict[str, Any
     }
 
 
-def _erase(store: ProfileStore, query: QueryParams) -> dict[str, Any]:
+def _erase(store: ProfileStore, settings: Any, who: Caller, query: QueryParams) -> dict[str, Any]:
     schema = query.get("schema.name")
     if schema is not None and schema != PROFILE_SCHEMA:
         raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA}")
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
-    with store.writer() as conn:
-        erased = erasure.erase(conn, ns, ident, store.now_ms())
-    if erased is None:
-        raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
-    return {
-        "entityId": erased.profile_id,
-        "erasedIdentities": [{"id": i, "namespace": {"code": n}} for n, i in erased.identities],
-        "erasedEvents": erased.events,
-        "erasedAt": reader.iso(erased.erased_ms),
-    }
+    return privacy_requests.erase(
+        store, settings, org=who.org, namespace=ns, identity=ident, actor=who.actor, ip=who.ip
+    )
 
 
-def _resolve(conn: Any, ns: str, ident: str) -> str:
-    profile_id = reader.find_profile(conn, ns, ident)
+def _resolve(conn: Any, org: str, ns: str, ident: str) -> str:
+    profile_id = reader.find_profile(conn, org, ns, ident)
     if profile_id is None:
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     if reader.identity_count(conn, profile_id) > MAX_IDENTITIES:

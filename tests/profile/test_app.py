@@ -47,7 +47,7 @@ def test_a_message_reaches_the_profile_api_through_the_projector_process(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", run_projector=True)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"x-gw-ims-org-id": seed.DEMO_ORG}) as client:
         event = web_event()
         ecid = event["body"]["xdmEntity"]["identityMap"]["ECID"][0]["id"]
         event["body"]["xdmEntity"]["identityMap"]["Email"] = [{"id": "ann@example.com"}]
