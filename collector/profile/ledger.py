@@ -76,8 +76,9 @@ def record(
 class Ledger:
     """The ledger as the projector holds it: read incrementally, checked per message."""
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._key: bytes | None = None  # read (or created) when the ledger is first used
         self._erased: dict[tuple[str, str], int] = {}  # (org, digest) -> erased_ms
         self._any_org = False
         self._seen = 0
@@ -108,7 +109,10 @@ class Ledger:
 
     def erased(self, org: str, identities: Iterable[Identity], received_ms: int) -> bool:
         """Whether a message of ``org`` received at ``received_ms`` carries an erased identity."""
-        erased, key = self._erased, self._key
+        erased = self._erased
+        if self._key is None:
+            self._key = secret(self._data_dir)
+        key = self._key
         for identity in identities:
             ns, ident = identity.namespace, identity.id
             if received_ms <= erased.get((org, digest(key, org, ns, ident)), -1):

@@ -32,7 +32,7 @@ from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
 from collector.profile.graphstate import GraphCache
-from collector.profile.ledger import Ledger, secret
+from collector.profile.ledger import Ledger
 from collector.profile.messages import CorruptLine, Message, Parser
 from collector.profile.store import connect_writer
 from collector.profile.tail import Chunk, LakeTail
@@ -75,7 +75,7 @@ class Projector:
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
-        self.erased = Ledger(secret(settings.data_dir))
+        self.erased = Ledger(settings.data_dir)
         self._parser = Parser()
         self.cache = GraphCache(settings.projector_cache_identities)
         self._data_version = -1
