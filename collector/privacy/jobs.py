@@ -128,6 +128,14 @@ def save_progress(conn: sqlite3.Connection, job_id: str, result: dict[str, Any],
     )
 
 
+def forget(conn: sqlite3.Connection, job_id: str, result: dict[str, Any], now: int) -> None:
+    """The person is gone from the store and the lake: the job stops naming them."""
+    conn.execute(
+        "UPDATE privacy_jobs SET identity = NULL, result = ?, modified_ms = ? WHERE job_id = ?",
+        (orjson.dumps(result).decode(), now, job_id),
+    )
+
+
 def finish(
     conn: sqlite3.Connection, job_id: str, status: str, result: dict[str, Any], now: int
 ) -> None:

@@ -11,8 +11,10 @@ seconds it works on each ``processing`` job:
    segment that holds the person's lines and deletes their torn tails. Segments a writer still
    holds or the projector has not read yet are left for a later tick (the writers are asked to
    rotate); rewritten segments get their new size as the projector's checkpoint;
-3. completion: the job forgets the identity, the WAL is checkpointed and truncated, and the
-   completion is written to the audit log (``control.db``).
+3. the job forgets the identity (phase ``wipe``), the store is rewritten (VACUUM) and its WAL
+   truncated, once for every job that got there in the same tick; only then is the job
+   ``complete`` (a reader that keeps the WAL from being truncated delays it to a later tick),
+   and the completion is written to the audit log (``control.db``).
 
 A job that raises is retried at the next tick; after ``max_attempts`` it ends in ``error``.
 """
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTOR = "system:privacy-jobs"
+WIPE = "wipe"  # the person is gone from the store's rows and the lake; the files are next
 
 
 class JobRunner:
@@ -74,10 +77,13 @@ class JobRunner:
         return self.run_pending()
 
     def run_pending(self) -> int:
-        done = 0
         conn = self.projector.conn
-        finished: list[tuple[jobs.Job, dict[str, Any]]] = []
+        lake_done: list[tuple[jobs.Job, dict[str, Any]]] = []
+        wiping: list[tuple[jobs.Job, dict[str, Any]]] = []
         for job in jobs.processing(conn):
+            if job.result.get("phase") == WIPE:
+                wiping.append((job, dict(job.result)))
+                continue
             try:
                 result = self._work(job)
             except sqlite3.OperationalError:
@@ -87,18 +93,28 @@ class JobRunner:
                 self._failed(job, exc)
                 continue
             if result is not None:
-                finished.append((job, result))
-        if finished:
-            self._complete(finished)
-            done = len(finished)
-        return done
+                lake_done.append((job, result))
+        if lake_done:
+            self._forget(lake_done)
+            wiping += lake_done
+        if not wiping:
+            return 0
+        # The store still holds earlier copies of the rows (free pages, the WAL): a job is
+        # complete only once they are gone too.
+        wiped = erasure.wipe(conn)
+        self.projector.erased.reload(conn)  # VACUUM may renumber the ledger's rowids
+        if not wiped:
+            log.warning("privacy jobs: a reader kept the WAL from being truncated; will retry")
+            return 0
+        self._complete(wiping)
+        return len(wiping)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
     def _work(self, job: jobs.Job) -> dict[str, Any] | None:
-        """Advance one job; its result once nothing of the person is left but the store's
-        free space and WAL (``_complete`` wipes those, once for every job of the tick)."""
+        """Advance one job; its result once the person is gone from the store's rows and
+        from the lake (``run_pending`` then wipes the store's files, for every such job)."""
         conn = self.projector.conn
         result = dict(job.result)
         if job.identity is None:
@@ -174,7 +190,7 @@ class JobRunner:
         for size, segment in moved:
             offsets[segment] = size
 
-    def _complete(self, finished: list[tuple[jobs.Job, dict[str, Any]]]) -> None:
+    def _forget(self, finished: list[tuple[jobs.Job, dict[str, Any]]]) -> None:
         conn = self.projector.conn
         conn.execute("PRAGMA secure_delete=ON")  # the identity of each row is zeroed
         try:
@@ -182,14 +198,25 @@ class JobRunner:
             for job, result in finished:
                 result.pop("identities", None)
                 result.pop("waiting", None)
-                jobs.finish(conn, job.job_id, "complete", result, self._now_ms())
+                result["phase"] = WIPE
+                jobs.forget(conn, job.job_id, result, self._now_ms())
             conn.execute("COMMIT")
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.execute("PRAGMA secure_delete=FAST")
-        erasure.wipe(conn)
-        self.projector.erased.reload(conn)  # VACUUM may renumber the ledger's rowids
+
+    def _complete(self, finished: list[tuple[jobs.Job, dict[str, Any]]]) -> None:
+        conn = self.projector.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for job, result in finished:
+                result.pop("phase", None)
+                jobs.finish(conn, job.job_id, "complete", result, self._now_ms())
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
         for job, result in finished:
             self._audit(job, "privacy.erase.complete", result)
             log.info("privacy job %s complete", job.job_id)

@@ -108,7 +108,7 @@ def wipe(conn: sqlite3.Connection) -> bool:
     return scrub_wal(conn)
 
 
-def scrub_wal(conn: sqlite3.Connection, *, attempts: int = 50, pause: float = 0.1) -> bool:
+def scrub_wal(conn: sqlite3.Connection, *, attempts: int = 5, pause: float = 0.2) -> bool:
     """Copy the WAL into the database and truncate it to zero bytes; False while a reader
     keeps an older snapshot alive after ``attempts`` tries."""
     for _ in range(attempts):

@@ -86,6 +86,8 @@ def test_an_erasure_job_removes_the_person_from_every_file(tmp_path: Path) -> No
         torn.write_bytes(b'{"entity":{"identityMap":{"Email":[{"id":"' + JANE.encode())
         _until(lambda: _profile(client, JANE) and _profile(client, BOB))
         _until(lambda: len(list((data / "lake" / "_failed").rglob("*.jsonl"))) > 0)
+        counts = {d["datasetId"]: d for d in client.get("/monitoring/datasets").json()["datasets"]}
+        assert counts[seed.WEB_EVENTS]["accepted"] == 6 and counts[seed.WEB_EVENTS]["failed"] == 2
 
         response = client.delete(PATH, params={"entityId": JANE, "entityIdNS": "Email"})
         assert response.status_code == 202, response.text
@@ -99,6 +101,8 @@ def test_an_erasure_job_removes_the_person_from_every_file(tmp_path: Path) -> No
         assert _files_with(data, JANE.encode()) == []
         assert _files_with(data, b"jane-ecid-0001") == []  # every identity of the graph
         assert _profile(client, JANE) is None
+        counts = {d["datasetId"]: d for d in client.get("/monitoring/datasets").json()["datasets"]}
+        assert counts[seed.WEB_EVENTS]["accepted"] == 3 and counts[seed.WEB_EVENTS]["failed"] == 1
         bob = _profile(client, BOB)
         assert bob is not None
         [bob_profile] = bob.values()
