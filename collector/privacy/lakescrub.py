@@ -16,7 +16,9 @@ A segment is rewritten only when it is safe:
 
 The rewrite writes the kept lines (byte for byte) to a new file next to the segment, fsyncs
 it, renames it over the segment and fsyncs the directory: a reader sees the old file or the
-new one, never a lake without another person's acknowledged lines.
+new one, never a lake without another person's acknowledged lines. A segment is first
+searched in 8 MB blocks; only one that holds a value is read whole (up to
+``COLLECTOR_SEGMENT_MAX_BYTES``) and rewritten in memory.
 """
 
 from __future__ import annotations
@@ -57,19 +59,28 @@ def scrub(
     *,
     read_offsets: Mapping[str, int],
     tailed: Callable[[str], bool],
+    clean: set[str] | None = None,
 ) -> Progress:
     """One pass over the lake; ``Progress.held`` / ``unread`` say what is left for later.
 
     ``read_offsets``: the projector's offset of each segment it reads; ``tailed(segment)``:
-    whether the projector reads that segment's dataset."""
+    whether the projector reads that segment's dataset. ``clean``: segments an earlier pass
+    of the same job found without the person (skipped, and added to): lines appended later
+    were received after the job, so they are never the person's to erase."""
     progress = Progress()
     if not values:
         return progress
+    clean = set() if clean is None else clean
     for path in segments(lake_dir):
-        if not _contains(path, values):
-            continue
         rel = path.relative_to(lake_dir).as_posix()
+        if rel in clean:
+            continue
+        if not _contains(path, values):
+            clean.add(rel)
+            continue
         _scrub_segment(path, rel, org, values, cutoff_ms, read_offsets, tailed, progress)
+        if rel in progress.rewritten:
+            clean.add(rel)
     torn_root = lake_dir / TORN_DIR
     if torn_root.is_dir():
         for path in sorted(torn_root.rglob("*.partial")):

@@ -67,6 +67,7 @@ class JobRunner:
         self._monotonic = monotonic
         self._last = float("-inf")
         self._key: bytes | None = None
+        self._clean: dict[str, set[str]] = {}  # job id -> segments found without the person
 
     def tick(self) -> int:
         """Work on pending jobs if ``every`` seconds passed; return how many completed."""
@@ -158,6 +159,7 @@ class JobRunner:
             job.created_ms,
             read_offsets=tail.offsets,
             tailed=lambda segment: segment.split("/", 1)[0] in datasets,
+            clean=self._clean.setdefault(job.job_id, set()),
         )
         self._moved_checkpoints(progress.rewritten)
         result["lakeLines"] = int(result.get("lakeLines", 0)) + progress.lines
@@ -172,6 +174,7 @@ class JobRunner:
             )
             jobs.save_progress(conn, job.job_id, result, self._now_ms())
             return None
+        self._clean.pop(job.job_id, None)
         return result
 
     def _moved_checkpoints(self, rewritten: dict[str, int]) -> None:

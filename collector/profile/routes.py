@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from collector.control.settings import Settings
 from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unprocessable
 from collector.privacy import requests as privacy_requests
 from collector.profile import reader
@@ -150,7 +151,9 @@ def _events(store: ProfileStore, org: str, query: QueryParams, path: str) -> dic
     }
 
 
-def _erase(store: ProfileStore, settings: Any, who: Caller, query: QueryParams) -> dict[str, Any]:
+def _erase(
+    store: ProfileStore, settings: Settings, who: Caller, query: QueryParams
+) -> dict[str, Any]:
     schema = query.get("schema.name")
     if schema is not None and schema != PROFILE_SCHEMA:
         raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA}")
