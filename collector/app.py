@@ -28,6 +28,7 @@ from collector.ingest.pipeline import Pipeline
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
+from collector.privacy import routes as privacy_routes
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
@@ -100,6 +101,7 @@ def _routes() -> list[BaseRoute]:
         *profile_routes.routes(),
         *ims.routes(),
         *console.routes(),
+        *privacy_routes.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]

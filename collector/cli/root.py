@@ -12,6 +12,7 @@ from collector.cli.serve import serve
 from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
 from collector.guard.users_cli import users
+from collector.privacy.cli import commands as privacy_commands
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.builds_cli import commands as build_commands
@@ -34,6 +35,7 @@ for _command in [
     failed,
     properties,
     *profile_commands,
+    *privacy_commands,
 ]:
     main.add_command(_command)
 for _step in build_commands:

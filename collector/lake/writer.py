@@ -28,6 +28,7 @@ from typing import Protocol
 
 from collector.control.settings import AckMode, Settings
 from collector.errors import StorageUnavailable
+from collector.lake.rotation import CHECK_SECONDS, RotationRequests
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Lake:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._last_open_ms = 0
+        self._rotation = RotationRequests(settings.data_dir)  # erasures ask for it
         self.lines_written = 0
         self.groups = 0
 
@@ -156,7 +158,8 @@ class Lake:
         while True:
             with self._wake:
                 while not self._pending and not self._closing:
-                    self._wake.wait()
+                    self._wake.wait(CHECK_SECONDS)
+                    self._rotate_if_asked()
                 if not self._pending and self._closing:
                     return
                 group = list(self._pending)
@@ -177,7 +180,13 @@ class Lake:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_resolve, waiters)
 
+    def _rotate_if_asked(self) -> None:
+        if self._rotation.due():
+            for key in list(self._segments):
+                self._drop(key)
+
     def _commit(self, group: list[tuple[Sequence[LakeEntry], _Waiter]]) -> BaseException | None:
+        self._rotate_if_asked()
         buffers: dict[tuple[str, int], bytearray] = {}
         count = 0
         for entries, _ in group:

@@ -6,6 +6,7 @@ restarts. Each segment is scanned incrementally: only bytes added since the last
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ class LakeCounts:
         offset, lines = self._seen.get(path, (0, 0))
         try:
             with path.open("rb") as f:
+                if os.fstat(f.fileno()).st_size < offset:  # rewritten by an erasure: recount
+                    offset, lines = 0, 0
                 f.seek(offset)
                 while chunk := f.read(_CHUNK):
                     lines += chunk.count(b"\n")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from collector.profile import fragments, merge
-from collector.profile.graph import Graph, Key
+from collector.profile.graph import Graph
 from collector.profile.graphstate import GraphCache
+from collector.profile.ledger import Ledger
 from collector.profile.messages import Message
 
 _CHUNK = 400
@@ -41,7 +42,7 @@ def apply_batch(
     messages: list[Message],
     *,
     limits: Limits,
-    erased: Mapping[Key, int],
+    erased: Ledger | None,
     counters: Counter[str],
     applied_at: str,
     cache: GraphCache | None = None,
@@ -73,7 +74,7 @@ def _apply(
     conn: sqlite3.Connection,
     messages: list[Message],
     limits: Limits,
-    erased: Mapping[Key, int],
+    erased: Ledger | None,
     counters: Counter[str],
     applied_at: str,
     cache: GraphCache,
@@ -93,7 +94,7 @@ def _apply(
             last_xid[key] = m.xaction_id
         elif not m.identities:
             no_identity += 1
-        elif erased and any(m.received_ms <= erased.get(i.key, -1) for i in m.identities):
+        elif erased and erased.erased(m.org_id, m.identities, m.received_ms):
             erased_skipped += 1
         else:
             kept.append(m)
@@ -119,6 +120,7 @@ def _apply(
         if m.kind == "event":
             events.append(
                 (
+                    m.org_id,
                     m.dataset_id,
                     m.event_id,
                     pid,
@@ -142,8 +144,8 @@ def _apply(
 
     graph.flush()
     inserted = conn.executemany(
-        "INSERT OR IGNORE INTO experience_events (dataset_id, event_id, profile_id,"
-        " timestamp_ms, received_ms, xaction_id, entity) VALUES (?,?,?,?,?,?,?)",
+        "INSERT OR IGNORE INTO experience_events (org_id, dataset_id, event_id, profile_id,"
+        " timestamp_ms, received_ms, xaction_id, entity) VALUES (?,?,?,?,?,?,?,?)",
         events,
     ).rowcount
     remembered = conn.executemany(

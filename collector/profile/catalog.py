@@ -40,6 +40,7 @@ class DatasetInfo:
     kind: Kind  # "auto": decided per message (a ``timestamp`` means an event)
     identity_fields: tuple[IdentityField, ...]  # for records (the fallback when none is marked)
     event_fields: tuple[IdentityField, ...]  # for events: only fields the schema marks
+    org_id: str = ""  # the dataset's org: lines without an ``orgId`` belong to it
 
 
 class Catalog:
@@ -63,21 +64,22 @@ class Catalog:
         if now - self._checked_at >= self._refresh_seconds:
             self._checked_at = now
             self._datasets = {
-                dataset_id: self._datasets.get(dataset_id) or self._describe(dataset_id, schema)
-                for dataset_id, schema in _profile_enabled(self._control_db)
+                dataset_id: self._datasets.get(dataset_id)
+                or self._describe(dataset_id, schema, org)
+                for dataset_id, schema, org in _profile_enabled(self._control_db)
             }
         return self._datasets
 
-    def _describe(self, dataset_id: str, schema_id: str) -> DatasetInfo:
+    def _describe(self, dataset_id: str, schema_id: str, org_id: str) -> DatasetInfo:
         schema = self._schemas.get(schema_id)
         class_id = self._schemas.registry_class(schema_id)
         kind = _kind(schema_id if class_id is None else class_id, schema, self._schemas)
         composed = self._schemas.registry_composed(schema_id) or schema
         fields = tuple(self._schemas.identity_fields(composed)) if composed else ()
-        return DatasetInfo(dataset_id, schema_id, kind, fields or FALLBACK_FIELDS, fields)
+        return DatasetInfo(dataset_id, schema_id, kind, fields or FALLBACK_FIELDS, fields, org_id)
 
 
-def _profile_enabled(control_db: Path) -> list[tuple[str, str]]:
+def _profile_enabled(control_db: Path) -> list[tuple[str, str, str]]:
     if not control_db.exists():
         return []
     uri = f"file:{quote(str(control_db.resolve()))}?mode=ro"
@@ -85,14 +87,15 @@ def _profile_enabled(control_db: Path) -> list[tuple[str, str]]:
         conn = sqlite3.connect(uri, uri=True)
         try:
             rows = conn.execute(
-                "SELECT id, schema_id FROM datasets WHERE profile_enabled = 1 ORDER BY id"
+                "SELECT id, schema_id, COALESCE(org_id, '') FROM datasets"
+                " WHERE profile_enabled = 1 ORDER BY id"
             ).fetchall()
         finally:
             conn.close()
     except sqlite3.Error as exc:  # not migrated yet, or busy: try again at the next refresh
         log.warning("cannot read profile-enabled datasets from %s: %s", control_db, exc)
         return []
-    return [(str(r[0]), str(r[1])) for r in rows]
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 def _kind(schema_id: str, schema: Mapping[str, Any] | None, index: _SchemaIndex) -> Kind:

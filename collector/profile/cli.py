@@ -1,4 +1,4 @@
-"""Profile store commands: ``sql``, ``project``, ``replay`` and ``profiles show``.
+"""Profile store commands: ``sql``, ``project``, ``replay`` and ``profiles show|erase``.
 
 ``collector sql`` opens ``profile.db`` read-only (``mode=ro`` and ``PRAGMA query_only``) with
 the control plane attached, also read-only, as ``control``: ``SELECT * FROM control.datasets``.
@@ -92,22 +92,30 @@ def profiles() -> None:
     """Look profiles up in the profile store."""
 
 
+_org = click.option("--org", "org", required=True, help="The org whose profile store is read.")
+
+
 @profiles.command("show")
+@_org
 @click.option("--ns", "namespace", required=True, help="Identity namespace code (ECID, Email...).")
 @click.option("--id", "identity_id", required=True, help="Identity value.")
 @click.option("--events", default=10, show_default=True, help="Latest events to include.")
 @_data_dir
-def profiles_show(namespace: str, identity_id: str, events: int, data_dir: Path | None) -> None:
-    """Print the merged profile of one identity, with its latest events, as JSON."""
+def profiles_show(
+    org: str, namespace: str, identity_id: str, events: int, data_dir: Path | None
+) -> None:
+    """Print the merged profile of one identity of an org, with its latest events, as JSON."""
     settings = _settings(data_dir)
     if not settings.profile_db_path.exists():
         raise click.ClickException(f"no profile store at {settings.profile_db_path}")
     conn = connect_reader(settings.profile_db_path)
     try:
-        profile_id = reader.find_profile(conn, namespace, identity_id)
+        profile_id = reader.find_profile(conn, org, namespace, identity_id)
         document = reader.profile_document(conn, profile_id) if profile_id else None
         if profile_id is None or document is None:
-            raise click.ClickException(f"no profile for identity {namespace}:{identity_id}")
+            raise click.ClickException(
+                f"no profile for identity {namespace}:{identity_id} in org {org}"
+            )
         page = reader.events_page(
             conn,
             profile_id,
@@ -121,6 +129,43 @@ def profiles_show(namespace: str, identity_id: str, events: int, data_dir: Path 
         conn.close()
     document["events"] = page.children[:events]
     emit({profile_id: document}, "json")
+
+
+@profiles.command("erase")
+@_org
+@click.option("--ns", "namespace", required=True, help="Identity namespace code (ECID, Email...).")
+@click.option("--id", "identity_id", required=True, help="Identity value.")
+@click.option("--json", "as_json", is_flag=True, help="Print the job as JSON.")
+@_data_dir
+def profiles_erase(
+    org: str, namespace: str, identity_id: str, as_json: bool, data_dir: Path | None
+) -> None:
+    """Erase a person (their whole identity graph in the org) as a privacy job.
+
+    The job runs in the background in the projector (`collector serve` or `collector
+    project`); follow it with `collector privacy show JOB_ID`.
+    """
+    from collector.control.audit import cli_actor
+    from collector.errors import CollectorError
+    from collector.privacy import requests
+    from collector.profile.store import ProfileStore
+
+    settings = _settings(data_dir)
+    try:
+        job = requests.erase(
+            ProfileStore.open(settings),
+            settings,
+            org=org,
+            namespace=namespace,
+            identity=identity_id,
+            actor=cli_actor(),
+        )
+    except CollectorError as exc:
+        raise click.ClickException(exc.detail) from None
+    if as_json:
+        emit(job, "json")
+    else:
+        click.echo(f"privacy job {job['jobId']} {job['status']}")
 
 
 commands = [sql, project, replay, profiles]

@@ -9,6 +9,9 @@ two existing graphs is written to ``profile_merges`` (kind ``merge``); a rename 
 identity with a smaller name is written too (kind ``relabel``). A link that would take a graph
 past ``cap`` identities is refused and written to ``refused_links``; a refused new identity
 becomes a graph of its own.
+
+Graphs never cross orgs: an identity's key starts with its org (``identities.org_id``) and a
+profile id is a hash that includes the org, so two orgs never share a row.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 
 from collector.profile import fragments
 from collector.profile.graphstate import GraphCache, Ident, Key, ProfileState
-from collector.profile.identities import Identity, profile_id_for
+from collector.profile.identities import SANDBOX, Identity, profile_id_for
 from collector.profile.messages import Message
 
 log = logging.getLogger(__name__)
@@ -62,16 +65,17 @@ class Graph:
         wanted = sorted({i.key for m in messages for i in m.identities if i.key not in known})
         for i in range(0, len(wanted), _CHUNK):
             chunk = wanted[i : i + _CHUNK]
-            values = ",".join("(?,?)" for _ in chunk)
+            values = ",".join("(?,?,?)" for _ in chunk)
             params = [part for key in chunk for part in key]
             rows = self.conn.execute(
-                f"WITH k(ns, id) AS (VALUES {values}) SELECT i.namespace, i.id, i.profile_id,"
-                " i.code, i.is_primary, i.authenticated_state, i.first_seen_ms"
-                " FROM k JOIN identities i ON i.namespace = k.ns AND i.id = k.id",
-                params,
+                f"WITH k(org, ns, id) AS (VALUES {values}) SELECT i.org_id, i.namespace, i.id,"
+                " i.profile_id, i.code, i.is_primary, i.authenticated_state, i.first_seen_ms"
+                " FROM k JOIN identities i ON i.org_id = k.org AND i.sandbox = ?"
+                " AND i.namespace = k.ns AND i.id = k.id",
+                [*params, SANDBOX],
             )
-            for ns, ident, pid, code, primary, state, first in rows:
-                key = (ns, ident)
+            for org, ns, ident, pid, code, primary, state, first in rows:
+                key = (org, ns, ident)
                 known[key] = Ident(pid, code, bool(primary), state, first, True)
                 group = members.get(pid)
                 if group is None:
@@ -92,16 +96,18 @@ class Graph:
             ids = ordered[i : i + _CHUNK]
             marks = ",".join("?" for _ in ids)
             rows = self.conn.execute(
-                "SELECT id, identity_count, created_ms, modified_ms FROM profiles"
+                "SELECT id, identity_count, created_ms, modified_ms, org_id FROM profiles"
                 f" WHERE id IN ({marks})",
                 ids,
             )
-            for pid, count, created, modified in rows:
-                self.profiles[pid] = ProfileState(count, created, modified, True)
+            for pid, count, created, modified, org in rows:
+                self.profiles[pid] = ProfileState(count, created, modified, True, org)
         for pid in ordered:
             if pid not in self.profiles:  # identities whose profile row is missing: repair it
-                first = min(self.known[key].first_seen_ms for key in self.cache.members[pid])
-                self.profiles[pid] = ProfileState(len(self.cache.members[pid]), first, first, True)
+                members = self.cache.members[pid]
+                first = min(self.known[key].first_seen_ms for key in members)
+                org = next(iter(members))[0]
+                self.profiles[pid] = ProfileState(len(members), first, first, True, org)
                 self._touched.add(pid)
 
     # -- linking ------------------------------------------------------------------
@@ -138,7 +144,7 @@ class Graph:
             self._changed.add(identity.key)
 
     def _create(self, identity: Identity, message: Message) -> str:
-        pid = profile_id_for(identity.namespace, identity.id)
+        pid = profile_id_for(identity.namespace, identity.id, identity.org)
         received = message.received_ms
         self.known[identity.key] = Ident(
             pid, identity.code, identity.primary, identity.authenticated_state, received, False
@@ -147,14 +153,14 @@ class Graph:
         self.cache.members.setdefault(pid, set()).add(identity.key)
         profile = self.profiles.get(pid)
         if profile is None:
-            self.profiles[pid] = ProfileState(1, received, received, False)
+            self.profiles[pid] = ProfileState(1, received, received, False, identity.org)
         else:  # only after an erasure deleted the rows of a graph of this name
             profile.identity_count += 1
         self._touched.add(pid)
         return pid
 
     def _join(self, graph: str, identity: Identity, message: Message) -> str:
-        own = profile_id_for(identity.namespace, identity.id)
+        own = profile_id_for(identity.namespace, identity.id, identity.org)
         received = message.received_ms
         self.known[identity.key] = Ident(
             graph, identity.code, identity.primary, identity.authenticated_state, received, False
@@ -183,7 +189,9 @@ class Graph:
         gone = self.profiles.pop(old)
         target = self.profiles.get(new)
         if target is None:
-            target = self.profiles[new] = ProfileState(0, gone.created_ms, gone.modified_ms, False)
+            target = self.profiles[new] = ProfileState(
+                0, gone.created_ms, gone.modified_ms, False, gone.org_id
+            )
         target.in_db = target.in_db or gone.in_db  # rows of ``old`` are renamed to ``new``
         target.identity_count += gone.identity_count
         target.created_ms = min(target.created_ms, gone.created_ms)
@@ -200,6 +208,7 @@ class Graph:
             self._moved.append(old)
         self._merges.append(
             [
+                message.org_id,
                 message.received_ms,
                 kind,
                 old,
@@ -251,6 +260,7 @@ class Graph:
         )
         self._refused.append(
             [
+                message.org_id,
                 message.received_ms,
                 graph,
                 size,
@@ -276,7 +286,7 @@ class Graph:
         self._move_rows()
         known, profiles = self.known, self.profiles
         changed_rows = [  # identities inserted by this batch carry their latest state
-            (known[key].primary, known[key].state, *key)
+            (known[key].primary, known[key].state, *key, SANDBOX)
             for key in self._changed
             if known[key].in_db
         ]
@@ -287,6 +297,7 @@ class Graph:
                 (
                     key[0],
                     key[1],
+                    key[2],
                     ident.code,
                     ident.profile_id,
                     ident.primary,
@@ -300,36 +311,47 @@ class Graph:
             profile = profiles.get(pid)
             if profile is not None:  # else renamed away in this batch
                 profile_rows.append(
-                    (pid, profile.identity_count, profile.created_ms, profile.modified_ms)
+                    (
+                        pid,
+                        profile.org_id,
+                        profile.identity_count,
+                        profile.created_ms,
+                        profile.modified_ms,
+                    )
                 )
                 profile.in_db = True
         executemany = self.conn.executemany
-        executemany("INSERT INTO identities VALUES (?,?,?,?,?,?,?)", new_rows)
+        executemany(
+            "INSERT INTO identities (org_id, namespace, id, code, profile_id, is_primary,"
+            " authenticated_state, first_seen_ms) VALUES (?,?,?,?,?,?,?,?)",
+            new_rows,
+        )
         executemany(
             "UPDATE identities SET is_primary = ?, authenticated_state = ?"
-            " WHERE namespace = ? AND id = ?",
+            " WHERE org_id = ? AND namespace = ? AND id = ? AND sandbox = ?",
             changed_rows,
         )
         executemany(
-            "INSERT INTO profiles (id, identity_count, created_ms, modified_ms) VALUES (?,?,?,?)"
+            "INSERT INTO profiles (id, org_id, identity_count, created_ms, modified_ms)"
+            " VALUES (?,?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET identity_count = excluded.identity_count,"
             " created_ms = excluded.created_ms, modified_ms = excluded.modified_ms",
             profile_rows,
         )
         for merged in self._merges:
-            merged[4] = self.final(str(merged[4]))
+            merged[5] = self.final(str(merged[5]))
         for refused in self._refused:
-            refused[1] = self.final(str(refused[1]))
+            refused[2] = self.final(str(refused[2]))
         executemany(
-            "INSERT INTO profile_merges (merged_ms, kind, from_profile_id, into_profile_id,"
-            " profile_id, identity_count, dataset_id, xaction_id, applied_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO profile_merges (org_id, merged_ms, kind, from_profile_id,"
+            " into_profile_id, profile_id, identity_count, dataset_id, xaction_id, applied_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
             self._merges,
         )
         executemany(
-            "INSERT INTO refused_links (refused_ms, profile_id, graph_size, namespace, id,"
-            " other_profile_id, other_size, dataset_id, xaction_id, applied_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO refused_links (org_id, refused_ms, profile_id, graph_size, namespace,"
+            " id, other_profile_id, other_size, dataset_id, xaction_id, applied_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             self._refused,
         )
 

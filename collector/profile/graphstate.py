@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
-Key = tuple[str, str]
+Key = tuple[str, str, str]  # (org, namespace, id)
 
 
 @dataclass(slots=True)
@@ -43,6 +43,7 @@ class ProfileState:
     created_ms: int
     modified_ms: int
     in_db: bool  # rows in the database may carry this profile id
+    org_id: str
 
 
 class GraphCache:

@@ -33,6 +33,7 @@ class _Line(msgspec.Struct, rename="camel"):
     xaction_id: str
     received_time_ms: int
     entity: msgspec.Raw
+    org_id: str = ""
 
 
 class _EventHead(msgspec.Struct, rename={"event_id": "_id", "identity_map": "identityMap"}):
@@ -45,6 +46,7 @@ class _EventHead(msgspec.Struct, rename={"event_id": "_id", "identity_map": "ide
 
 @dataclass(slots=True)
 class Message:
+    org_id: str  # the line's ``orgId`` (else the dataset's org): whose store it goes to
     dataset_id: str
     xaction_id: str
     received_ms: int
@@ -105,8 +107,10 @@ class Parser:
             modified = repo.get("modifyDate") if isinstance(repo, dict) else None
             time_ms = _ms(entity.get("timestamp", modified), received_ms)
         fields = dataset.identity_fields if kind == "record" else dataset.event_fields
-        found = extract(entity, fields)
+        org = doc.org_id or dataset.org_id
+        found = extract(entity, fields, org)
         return Message(
+            org,
             dataset.id,
             doc.xaction_id,
             received_ms,

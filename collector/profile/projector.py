@@ -8,7 +8,9 @@ checkpoint, so nothing is applied twice or skipped. When nothing is pending it s
 through as soon as they are acknowledged.
 
 Only one projector writes a store: ``run_projector`` holds an exclusive lock on
-``profile.db.projector.lock`` (``collector replay`` takes the same lock).
+``profile.db.projector.lock`` (``collector replay`` takes the same lock). Between batches the
+loop also runs the privacy jobs (``collector/privacy/runner.py``): they rewrite lake segments
+whose checkpoints only this process may move.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from collector.control.settings import Settings
 from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
-from collector.profile.graph import Key
 from collector.profile.graphstate import GraphCache
+from collector.profile.ledger import Ledger
 from collector.profile.messages import CorruptLine, Message, Parser
 from collector.profile.store import connect_writer
 from collector.profile.tail import Chunk, LakeTail
@@ -73,8 +75,7 @@ class Projector:
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
-        self.erased: dict[Key, int] = {}
-        self._erasures_seen = 0
+        self.erased = Ledger(settings.data_dir)
         self._parser = Parser()
         self.cache = GraphCache(settings.projector_cache_identities)
         self._data_version = -1
@@ -181,13 +182,7 @@ class Projector:
             self._data_version = version
 
     def _refresh_erasures(self) -> None:
-        rows = self.conn.execute(
-            "SELECT rowid, namespace, id, erased_ms FROM erasures WHERE rowid > ? ORDER BY rowid",
-            (self._erasures_seen,),
-        ).fetchall()
-        for rowid, ns, ident, erased_ms in rows:
-            self.erased[(ns, ident)] = erased_ms
-            self._erasures_seen = max(self._erasures_seen, rowid)
+        self.erased.refresh(self.conn)
 
     def _checkpoint(self, chunks: list[Chunk]) -> None:
         now = self._now_iso()
@@ -286,10 +281,14 @@ def run_projector(settings: Settings, stop_event: StopEvent) -> None:
 
 
 def _loop(projector: Projector, settings: Settings, stop_event: StopEvent) -> None:
+    from collector.privacy.runner import JobRunner
+
+    jobs = JobRunner(projector, settings)  # privacy jobs run between batches
     poll = settings.projector_poll_ms / 1000
     while not stop_event.is_set():
         try:
             consumed = projector.step()
+            jobs.tick()
         except sqlite3.OperationalError as exc:  # busy or locked: try again shortly
             log.warning("projector step failed, retrying: %s", exc)
             stop_event.wait(max(poll, 0.1))

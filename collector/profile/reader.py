@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from collector.profile import merge
-from collector.profile.identities import normalise_namespace
+from collector.profile.identities import SANDBOX, normalise_namespace
 
 
 class BadCursor(ValueError):
@@ -31,10 +31,14 @@ class EventPage:
     next: str
 
 
-def find_profile(conn: sqlite3.Connection, namespace: str, identity_id: str) -> str | None:
+def find_profile(
+    conn: sqlite3.Connection, org: str, namespace: str, identity_id: str
+) -> str | None:
+    """The profile of an identity in ``org``'s store (another org's profiles are not found)."""
     row = conn.execute(
-        "SELECT profile_id FROM identities WHERE namespace = ? AND id = ?",
-        (normalise_namespace(namespace), identity_id),
+        "SELECT profile_id FROM identities WHERE org_id = ? AND sandbox = ? AND namespace = ?"
+        " AND id = ?",
+        (org, SANDBOX, normalise_namespace(namespace), identity_id),
     ).fetchone()
     return str(row[0]) if row else None
 

@@ -1,10 +1,10 @@
 """``collector replay``: rebuild the profile store from the lake, then swap it in.
 
-The new store is built in a fresh file next to ``profile.db`` (erasures copied over first, so
-erased people stay erased), switched out of WAL mode, and renamed over ``profile.db`` in one
-``os.replace``. The old store is switched out of WAL mode first so that no stale ``-wal`` file
-can be paired with the new one. The projector lock is held throughout: stop
-``collector serve`` / ``collector project`` before replaying.
+The new store is built in a fresh file next to ``profile.db`` (the erasure ledger and the
+privacy jobs copied over first, so erased people stay erased), switched out of WAL mode, and
+renamed over ``profile.db`` in one ``os.replace``. The old store is switched out of WAL mode
+first so that no stale ``-wal`` file can be paired with the new one. The projector lock is
+held throughout: stop ``collector serve`` / ``collector project`` before replaying.
 
 With ``datasets`` the new store holds only those datasets; a projector started afterwards
 catches up with the other profile-enabled datasets from their beginning.
@@ -65,20 +65,17 @@ def replay(
 
 
 def _copy_erasures(source: Path, fresh: Path) -> int:
+    if source.exists():
+        connect_writer(source).close()  # an old store is migrated first (its erasures move)
     conn = connect_writer(fresh)
     try:
         if not source.exists():
             return 0
         conn.execute("ATTACH DATABASE ? AS old", (str(source),))
-        has = conn.execute(
-            "SELECT 1 FROM old.sqlite_master WHERE type = 'table' AND name = 'erasures'"
-        ).fetchone()
-        copied = 0
-        if has:
-            copied = conn.execute(
-                "INSERT INTO erasures (namespace, id, profile_id, erased_ms)"
-                " SELECT namespace, id, profile_id, erased_ms FROM old.erasures ORDER BY rowid"
-            ).rowcount
+        copied = conn.execute(
+            "INSERT INTO erasure_ledger SELECT * FROM old.erasure_ledger ORDER BY rowid"
+        ).rowcount
+        conn.execute("INSERT INTO privacy_jobs SELECT * FROM old.privacy_jobs")
         conn.execute("DETACH DATABASE old")
         return copied
     finally:

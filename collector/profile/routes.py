@@ -5,8 +5,10 @@ profile of an identity, keyed by the profile id. ``GET`` with
 ``schema.name=_xdm.context.experienceevent&relatedSchema.name=_xdm.context.profile&
 relatedEntityId&relatedEntityIdNS[&startTime&endTime&limit&orderby&start&fields]``: a page of the
 profile's events with ``_links.next.href`` for the next one. ``DELETE`` with ``entityId`` and
-``entityIdNS``: erase the profile. Handlers read ``request.app.state.profiles``
-(a ``ProfileStore``) and run their queries in the thread pool.
+``entityIdNS``: a privacy job that erases the person (202 with the job,
+``collector/privacy/``). Every request is scoped to the caller's org (``caller.py``): another
+org's profile answers 404. Handlers read ``request.app.state.profiles`` (a ``ProfileStore``)
+and run their queries in the thread pool.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from collector.control.settings import Settings
 from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unprocessable
 from collector.guard import access
-from collector.profile import erasure, reader
+from collector.privacy import requests as privacy_requests
+from collector.profile import ledger, reader
+from collector.profile.caller import Caller, caller
 from collector.profile.store import ProfileStore
 
 PATH = "/data/core/ups/access/entities"
@@ -64,21 +69,23 @@ def routes() -> list[BaseRoute]:
 
 async def entities(request: Request) -> Response:
     store: ProfileStore = request.app.state.profiles
+    status = 200
     erase = request.method == "DELETE"
     try:
-        principal = access.require(request, "profile:delete" if erase else "profile:read")
-        # The store does not filter by org yet: the org's datasets decide what it may see.
-        datasets = frozenset(d.id for d in request.app.state.control.datasets(principal.org_id))
-        query = request.query_params
+        who = caller(request, "profile:delete" if erase else "profile:read")
         try:
             if erase:
-                body = await run_in_threadpool(_erase, store, query, datasets)
+                settings = request.app.state.settings
+                body = await run_in_threadpool(_erase, store, settings, who, request.query_params)
+                status = 202
             else:
-                body = await run_in_threadpool(_get, store, query, request.url.path, datasets)
+                body = await run_in_threadpool(
+                    _get, store, who.org, request.query_params, request.url.path
+                )
         except CollectorError as exc:
-            await run_in_threadpool(_audit, request, principal, exc.status)
+            await run_in_threadpool(_audit, request, who, exc.status)
             raise
-        await run_in_threadpool(_audit, request, principal, 200)
+        await run_in_threadpool(_audit, request, who, status)
     except CollectorError as exc:
         return Response(
             orjson.dumps(exc.problem()),
@@ -86,52 +93,54 @@ async def entities(request: Request) -> Response:
             headers=exc.headers,
             media_type="application/problem+json",
         )
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
-def _audit(request: Request, principal: access.Principal, status: int) -> None:
-    """Every lookup and erasure by identity, found or not."""
+def _audit(request: Request, who: Caller, status: int) -> None:
+    """Every lookup and erasure by identity, found or not.
+
+    The identity is named by its keyed hash (the erasure ledger's key and digest), never in the
+    clear: an auditor holding the value can still find its entries, and an erased person's
+    e-mail is in no file of the data directory, the audit log included.
+    """
     query = request.query_params
-    ns = query.get("entityIdNS") or query.get("relatedEntityIdNS") or ""
+    ns = (query.get("entityIdNS") or query.get("relatedEntityIdNS") or "")[:64]
     ident = query.get("entityId") or query.get("relatedEntityId") or ""
+    key = ledger.secret(request.app.state.settings.data_dir)
     access.record(
         request,
-        principal,
+        who.principal,
         action="profile.erase" if request.method == "DELETE" else "profile.read",
         object_type="identity",
-        object_id=f"{ns[:64]}:{ident[:256]}",
+        object_id=f"{ns}:{ledger.digest(key, who.org, ns.lower(), ident)}",
         detail={"schema": query.get("schema.name", "")[:64], "status": status},
     )
 
 
-def _get(
-    store: ProfileStore, query: QueryParams, path: str, datasets: frozenset[str]
-) -> dict[str, Any]:
+def _get(store: ProfileStore, org: str, query: QueryParams, path: str) -> dict[str, Any]:
     schema = _required(query, "schema.name")
     if schema == PROFILE_SCHEMA:
-        return _profile(store, query, datasets)
+        return _profile(store, org, query)
     if schema == EVENT_SCHEMA:
         related = _required(query, "relatedSchema.name")
         if related != PROFILE_SCHEMA:
             raise BadProfileRequest(f"relatedSchema.name must be {PROFILE_SCHEMA}")
-        return _events(store, query, path, datasets)
+        return _events(store, org, query, path)
     raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA} or {EVENT_SCHEMA}")
 
 
-def _profile(store: ProfileStore, query: QueryParams, datasets: frozenset[str]) -> dict[str, Any]:
+def _profile(store: ProfileStore, org: str, query: QueryParams) -> dict[str, Any]:
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
     fields = _fields(query)
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident, datasets)
+        profile_id = _resolve(conn, org, ns, ident)
         document = reader.profile_document(conn, profile_id, fields)
     if document is None:  # erased between the two reads
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     return {profile_id: document}
 
 
-def _events(
-    store: ProfileStore, query: QueryParams, path: str, datasets: frozenset[str]
-) -> dict[str, Any]:
+def _events(store: ProfileStore, org: str, query: QueryParams, path: str) -> dict[str, Any]:
     ns, ident = _required(query, "relatedEntityIdNS"), _required(query, "relatedEntityId")
     start_ms, end_ms = _int(query, "startTime"), _int(query, "endTime")
     limit = _int(query, "limit")
@@ -143,7 +152,7 @@ def _events(
         raise BadProfileRequest("orderby must be timestamp, +timestamp or -timestamp")
     orderby = orderby.lstrip("+")
     with store.reader() as conn:
-        profile_id = _resolve(conn, ns, ident, datasets)
+        profile_id = _resolve(conn, org, ns, ident)
         try:
             page = reader.events_page(
                 conn,
@@ -173,28 +182,21 @@ def _events(
     }
 
 
-def _erase(store: ProfileStore, query: QueryParams, datasets: frozenset[str]) -> dict[str, Any]:
+def _erase(
+    store: ProfileStore, settings: Settings, who: Caller, query: QueryParams
+) -> dict[str, Any]:
     schema = query.get("schema.name")
     if schema is not None and schema != PROFILE_SCHEMA:
         raise BadProfileRequest(f"schema.name must be {PROFILE_SCHEMA}")
     ns, ident = _required(query, "entityIdNS"), _required(query, "entityId")
-    with store.reader() as conn:
-        _resolve(conn, ns, ident, datasets)
-    with store.writer() as conn:
-        erased = erasure.erase(conn, ns, ident, store.now_ms())
-    if erased is None:
-        raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
-    return {
-        "entityId": erased.profile_id,
-        "erasedIdentities": [{"id": i, "namespace": {"code": n}} for n, i in erased.identities],
-        "erasedEvents": erased.events,
-        "erasedAt": reader.iso(erased.erased_ms),
-    }
+    return privacy_requests.erase(
+        store, settings, org=who.org, namespace=ns, identity=ident, actor=who.actor, ip=who.ip
+    )
 
 
-def _resolve(conn: Any, ns: str, ident: str, datasets: frozenset[str]) -> str:
-    profile_id = reader.find_profile(conn, ns, ident)
-    if profile_id is None or not _in_org(conn, profile_id, datasets):
+def _resolve(conn: Any, org: str, ns: str, ident: str) -> str:
+    profile_id = reader.find_profile(conn, org, ns, ident)
+    if profile_id is None:
         raise ProfileNotFound(f"no profile for identity {ns}:{ident}")
     if reader.identity_count(conn, profile_id) > MAX_IDENTITIES:
         raise TooManyIdentities(

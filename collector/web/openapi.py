@@ -271,6 +271,15 @@ def _profile_paths() -> dict[str, Any]:
         _param("start", "query", "Page cursor (from `_links.next.href`)."),
         _param("fields", "query", "Comma-separated fields to return."),
     ]
+    org = [
+        _param(
+            "x-gw-ims-org-id", "header", "The caller's org: only its data is seen.", required=True
+        ),
+    ]
+    job = _json(
+        {"type": "object", "required": ["jobId", "status"], "additionalProperties": True},
+        "A privacy job (the shape of AEP Privacy Service jobs).",
+    )
     bad, missing = _problem("Missing or invalid parameter."), _problem("No such profile.")
     found = _json(
         {"anyOf": [ref("EventPage"), ref("Profiles")]},
@@ -283,17 +292,41 @@ def _profile_paths() -> dict[str, Any]:
                 "profileLookup",
                 "A merged profile, or a page of its events.",
                 "profile",
-                parameters=lookup,
+                parameters=[*lookup, *org],
                 responses={"200": found, "400": bad, "404": missing, "422": too_many},
             ),
             "delete": _operation(
                 "profileErase",
-                "Erase a profile, its identities and events.",
+                "Erase a person (their identity graph): a privacy job, run in the background.",
                 "profile",
-                parameters=lookup[:3],
-                responses={"200": _json(ref("Erasure"), "Erased."), "400": bad, "404": missing},
+                parameters=[*lookup[:3], *org],
+                responses={"202": job, "400": bad},
             ),
-        }
+        },
+        "/data/core/privacy/jobs": {
+            "get": _operation(
+                "privacyJobs",
+                "The caller's privacy jobs, newest first.",
+                "profile",
+                parameters=[_param("size", "query", "Jobs to return, 1 to 1000."), *org],
+                responses={
+                    "200": _json(
+                        {"type": "object", "required": ["jobs"], "additionalProperties": True},
+                        "The jobs.",
+                    ),
+                    "400": bad,
+                },
+            )
+        },
+        "/data/core/privacy/jobs/{jobId}": {
+            "get": _operation(
+                "privacyJob",
+                "One privacy job of the caller's org.",
+                "profile",
+                parameters=[_param("jobId", "path", "The job id."), *org],
+                responses={"200": job, "400": bad, "404": _problem("No such job.")},
+            )
+        },
     }
 
 

@@ -12,6 +12,8 @@ from collector.web.openapi_schemas import INTEGER, STRING, obj, ref
 PROTECTED = {
     "profileLookup": "profile:read",
     "profileErase": "profile:delete",
+    "privacyJobs": "profile:delete",
+    "privacyJob": "profile:delete",
     "datasetCounts": "monitoring:read",
     "listSchemas": "schemas:read",
     "showSchema": "schemas:read",

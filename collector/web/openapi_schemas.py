@@ -156,14 +156,5 @@ def components(settings: Settings) -> dict[str, Any]:
                 children=array(child),
                 _links=obj(next=obj(href=STRING)),
             ),
-            "Erasure": obj(
-                "entityId",
-                "erasedIdentities",
-                "erasedEvents",
-                entityId=STRING,
-                erasedIdentities=array(OBJECT),
-                erasedEvents=INTEGER,
-                erasedAt=STRING,
-            ),
         }
     }

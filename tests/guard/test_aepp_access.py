@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from collector.cli import main
 from collector.control import audit, seed
 from collector.control.settings import Settings
+from collector.profile import ledger
 from collector.profile.projector import project_once
 from tests.access import credentials
 from tests.conftest import ORG, web_event
@@ -107,6 +108,7 @@ def test_aepp_reads_a_profile_with_a_credential(tmp_path: Any, aepp_config: Any)
     store = credentials(data_dir / "control.db")
     entries = audit.entries(store.conn, object_type="identity")
     store.close()
+    named = ledger.digest(ledger.secret(data_dir), ORG, "email", EMAIL)
     assert [(e.actor, e.action, e.object_id) for e in entries] == [
-        (f"credential:{credential['client_id']}", "profile.read", f"email:{EMAIL}")
+        (f"credential:{credential['client_id']}", "profile.read", f"email:{named}")
     ]

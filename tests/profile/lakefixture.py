@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlite_utils import Database
 
+from collector.control import migrations as control_migrations
 from collector.control.settings import Settings
 
 EVENTS = "a" * 24
@@ -19,6 +21,7 @@ NOT_PROFILE = "d" * 24
 EVENT_SCHEMA = "https://ns.adobe.com/xdm/context/experienceevent"
 PROFILE_SCHEMA = "https://ns.adobe.com/xdm/context/profile"
 BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+ORG = "DEMO@AdobeOrg"  # the org of every dataset and line made here
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
@@ -35,6 +38,7 @@ def make_control(settings: Settings, datasets: list[tuple[str, str, int]] | None
     ]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(settings.control_db_path)
+    control_migrations.apply(Database(conn))  # the real tables (audit_log for erasures)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS datasets (id TEXT PRIMARY KEY, org_id TEXT, name TEXT,"
         " schema_id TEXT, profile_enabled INTEGER, identity_enabled INTEGER, created_at TEXT)"

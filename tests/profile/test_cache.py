@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from collector.control.settings import Settings
-from collector.profile import erasure, merge
+from collector.profile import erasure, ledger, merge
 from collector.profile.projector import Projector, project_once
 from collector.profile.store import connect_writer
 from tests.profile.lakefixture import (
     BASE_MS,
+    ORG,
     OTHER_RECORDS,
     RECORDS,
     Lake,
@@ -65,7 +66,9 @@ def test_an_erasure_by_another_connection_reaches_a_running_projector(
     lake.event(ids(ECID="jane-laptop", Email="jane@example.com"), received_ms=BASE_MS + 1)
     projector.step()
     conn = connect_writer(settings.profile_db_path)
-    assert erasure.erase(conn, "Email", "jane@example.com", BASE_MS + 10) is not None
+    key = ledger.secret(settings.data_dir)
+    erased = erasure.erase(conn, key, ORG, "Email", "jane@example.com", BASE_MS + 10)
+    assert erased.profile_id is not None
     conn.close()
 
     lake.event(ids(ECID="jane-laptop"), event_id="back", received_ms=BASE_MS + 20)
@@ -174,5 +177,5 @@ def test_returning_visitors_and_a_merge_of_their_graphs_in_one_batch(tmp_path: P
     together = build(tmp_path / "together", 10_000, 1_000)
     assert together == build(tmp_path / "uncached", 0, 1_000)
     assert together == build(tmp_path / "one-by-one", 10_000, 1)
-    [(_, _, count, *_)] = together["profiles"]
+    [(_, _org, _sandbox, _, count, *_)] = together["profiles"]
     assert count == 4  # a, b, b@example.com, c in one graph

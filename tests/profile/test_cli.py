@@ -18,6 +18,7 @@ from collector.profile.projector import project_once, run_projector
 from tests.profile.lakefixture import (
     BASE_MS,
     EVENTS,
+    ORG,
     Lake,
     ids,
     rows,
@@ -76,8 +77,8 @@ def test_the_five_documented_queries(populated: Settings) -> None:
     per_day, timeline, person, pages, merged = (_sql(populated, q) for q in queries)
 
     assert per_day == [
-        {"day": "2026-01-01", "events": 3, "profiles": 2},
-        {"day": "2026-01-02", "events": 3, "profiles": 1},  # merged into one person by then
+        {"org_id": ORG, "day": "2026-01-01", "events": 3, "profiles": 2},
+        {"org_id": ORG, "day": "2026-01-02", "events": 3, "profiles": 1},  # merged by then
     ]
     assert [(r["at"], r["event_type"], r["url"]) for r in timeline] == [
         ("2026-01-01T00:00:00Z", "web.webpagedetails.pageViews", "https://shop.example.com/"),
@@ -98,6 +99,7 @@ def test_the_five_documented_queries(populated: Settings) -> None:
     [merge] = merged
     [(jane,)] = rows(populated, "SELECT profile_id FROM identities WHERE id = 'jane@example.com'")
     assert merge["into_profile_id"] == jane and merge["identity_count"] == 3
+    assert merge["org_id"] == ORG
     assert merge["merged_at"] == "2026-01-01T00:00:00Z"  # receivedTimeMs of the linking message
 
 
@@ -125,7 +127,7 @@ def test_the_control_plane_is_attached_read_only(populated: Settings) -> None:
     "statement",
     [
         "DELETE FROM experience_events",
-        "INSERT INTO erasures VALUES ('a', 'b', 'c', 1)",
+        "INSERT INTO erasure_ledger VALUES ('a', 'b', 'c', 1, 'j')",
         "DROP TABLE profiles",
         "UPDATE control.datasets SET profile_enabled = 0",
         "CREATE TABLE x (a)",
@@ -143,6 +145,8 @@ def test_profiles_show(populated: Settings) -> None:
     result = _run(
         profiles,
         "show",
+        "--org",
+        ORG,
         "--ns",
         "EMAIL",
         "--id",
@@ -155,9 +159,17 @@ def test_profiles_show(populated: Settings) -> None:
     assert doc["entityId"] == pid and len(doc["identityGraph"]) == 3
     assert [e["timestamp"] for e in doc["events"]][:2] == [BASE_MS + DAY + 2, BASE_MS + DAY + 1]
     missing = _run(
-        profiles, "show", "--ns", "ecid", "--id", "nobody", "--data-dir", str(populated.data_dir)
+        profiles,
+        *("show", "--org", ORG, "--ns", "ecid", "--id", "nobody"),
+        *("--data-dir", str(populated.data_dir)),
     )
     assert missing.exit_code != 0 and "no profile" in missing.output
+    other_org = _run(
+        profiles,
+        *("show", "--org", "OTHER@AdobeOrg", "--ns", "email", "--id", "jane@example.com"),
+        *("--data-dir", str(populated.data_dir)),
+    )
+    assert other_org.exit_code != 0 and "no profile" in other_org.output
 
 
 def test_replay_command(populated: Settings) -> None:

@@ -12,6 +12,7 @@ from collector.profile.identities import profile_id_for
 from collector.profile.projector import project_once
 from tests.profile.lakefixture import (
     EVENTS,
+    ORG,
     RECORDS,
     Lake,
     dump,
@@ -50,7 +51,7 @@ def test_a_message_with_two_identities_merges_their_graphs_and_logs_it(
     assert rows(settings, "SELECT id, identity_count FROM profiles") == [(survivor, 3)]
     # The graph is named after the smallest identity hash, whatever the order of links.
     assert survivor == min(
-        profile_id_for(ns, i)
+        profile_id_for(ns, i, ORG)
         for ns, i in [("ecid", "laptop"), ("ecid", "phone"), ("email", "jane@example.com")]
     )
     # Events and record fragments followed the merge.
@@ -227,7 +228,7 @@ def test_stored_graphs_renamed_twice_in_one_batch_move_to_the_final_name(tmp_pat
     together, apart = build(tmp_path / "together", 1000), build(tmp_path / "apart", 1)
     assert together == apart
     final = min(
-        profile_id_for(ns, i)
+        profile_id_for(ns, i, ORG)
         for ns, i in [
             ("ecid", "p"),
             ("ecid", "q"),
@@ -236,6 +237,6 @@ def test_stored_graphs_renamed_twice_in_one_batch_move_to_the_final_name(tmp_pat
             ("email", "s@example.com"),
         ]
     )
-    assert {row[2] for row in together["experience_events"]} == {final}
+    assert {row[4] for row in together["experience_events"]} == {final}
     assert {row[0] for row in together["profile_fragments"]} == {final}
     assert [row[0] for row in together["profiles"]] == [final]

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from collector.control.settings import Settings
-from collector.profile import erasure
+from collector.profile import erasure, ledger
 from collector.profile.projector import Projector, ProjectorLocked, project_once, projector_lock
 from collector.profile.replay import replay
 from collector.profile.store import connect_writer
 from tests.profile.lakefixture import (
     BASE_MS,
+    ORG,
     OTHER_RECORDS,
     RECORDS,
     Lake,
@@ -98,9 +99,10 @@ def test_an_erasure_survives_replay(tmp_path: Path) -> None:
     project_once(settings)
 
     conn = connect_writer(settings.profile_db_path)
-    erased = erasure.erase(conn, "Email", "jane@example.com", now[0])
+    key = ledger.secret(settings.data_dir)
+    erased = erasure.erase(conn, key, ORG, "Email", "jane@example.com", now[0])
     conn.close()
-    assert erased is not None and erased.events == 2
+    assert erased.profile_id is not None and erased.events == 2
     assert sorted(erased.identities) == [("ecid", "jane-laptop"), ("email", "jane@example.com")]
     assert rows(settings, "SELECT namespace, id FROM identities") == [("ecid", "bob")]
     assert rows(settings, "SELECT COUNT(*) FROM profile_fragments") == [(0,)]
@@ -125,7 +127,9 @@ def test_an_erasure_survives_replay(tmp_path: Path) -> None:
         k: v for k, v in live.items() if k not in bookkeeping
     }
     assert dict(replayed["projector_counters"])["erased_skipped"] == 4  # type: ignore[call-overload]
-    assert rows(settings, "SELECT COUNT(*) FROM erasures") == [(2,)]
+    assert rows(settings, "SELECT COUNT(*) FROM erasure_ledger") == [(2,)]
+    # The ledger holds keyed hashes, never the identities.
+    assert "jane" not in str(rows(settings, "SELECT * FROM erasure_ledger"))
 
 
 def test_replay_of_some_datasets_then_catch_up(tmp_path: Path) -> None:

@@ -10,16 +10,16 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from collector.control.settings import Settings
+from collector.privacy import routes as privacy_routes
+from collector.privacy.runner import JobRunner
 from collector.profile.apply import Limits
-from collector.profile.projector import project_once
+from collector.profile.projector import Projector, project_once
 from collector.profile.routes import PATH, routes
 from collector.profile.store import ProfileStore
 from tests.access import protected
-from tests.profile import lakefixture
 from tests.profile.lakefixture import (
     BASE_MS,
-    NOT_PROFILE,
-    OTHER_RECORDS,
+    ORG,
     RECORDS,
     Lake,
     ids,
@@ -35,21 +35,22 @@ EVENTS = {
 }
 
 
-def _client(settings: Settings, clock_ms: int = BASE_MS + 10_000_000) -> Iterator[TestClient]:
+def _client(
+    settings: Settings, clock_ms: int = BASE_MS + 10_000_000, org: str = ORG
+) -> Iterator[TestClient]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
         app.state.profiles = ProfileStore.open(settings, clock=lambda: clock_ms / 1000)
         try:
             yield
         finally:
             app.state.profiles.close()
 
-    app = Starlette(routes=routes(), lifespan=lifespan)
-    # Access stores in a control.db of their own (the fixture's control.db is hand-made).
-    datasets = [lakefixture.EVENTS, RECORDS, OTHER_RECORDS, NOT_PROFILE]
+    app = Starlette(routes=[*routes(), *privacy_routes.routes()], lifespan=lifespan)
     scopes = ["profile:read", "profile:delete"]
     with (
-        protected(app, settings.data_dir / "access", scopes, datasets=datasets) as headers,
+        protected(app, settings.data_dir / "access", scopes, org_id=org) as headers,
         TestClient(app) as client,
     ):
         client.headers.update(headers)
@@ -214,25 +215,71 @@ def test_events_time_window_and_fields(client: TestClient) -> None:
     assert empty["children"] == [] and empty["_page"]["count"] == 0
 
 
-def test_delete_erases_the_profile(client: TestClient, settings: Settings) -> None:
+def test_delete_creates_a_privacy_job_that_erases_the_person(
+    client: TestClient, settings: Settings
+) -> None:
     response = client.delete(
         PATH, params={**PROFILE, "entityId": "jane-laptop", "entityIdNS": "ECID"}
     )
-    assert response.status_code == 200
-    body = response.json()
-    assert body["erasedEvents"] == 6
-    assert sorted(i["id"] for i in body["erasedIdentities"]) == ["jane-laptop", "jane@example.com"]
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] == "processing" and job["action"] == "delete"
+    assert job["userIds"] == [{"namespace": "ecid", "value": "jane-laptop", "type": "standard"}]
+    assert job["createdDate"] == "2026-01-01T02:46:40.000Z"  # the store's clock
+    job_path = f"/data/core/privacy/jobs/{job['jobId']}"
+    assert client.get(job_path).json() == job
+    # Nothing is erased until the job runs (in the projector process).
+    assert rows(settings, "SELECT COUNT(*) FROM experience_events") == [(6,)]
+
+    projector = Projector(settings)
+    try:
+        assert JobRunner(projector, settings, settle_seconds=0).run_pending() == 1
+    finally:
+        projector.close()
+    done = client.get(job_path).json()
+    assert done["status"] == "complete" and done["userIds"][0]["value"] is None
+    results = done["productResponses"][0]["productStatusResponse"]["results"]
+    assert results["profiles"] == 1 and results["events"] == 6
+    assert results["identitiesErased"] == 2 and results["lakeLines"] == 7  # 6 events, 1 record
     _problem(
         client.get(PATH, params={**PROFILE, "entityId": "jane@example.com", "entityIdNS": "email"}),
         404,
     )
     assert rows(settings, "SELECT COUNT(*) FROM experience_events") == [(0,)]
-    assert rows(settings, "SELECT namespace, erased_ms FROM erasures ORDER BY 1") == [
-        ("ecid", BASE_MS + 10_000_000),
-        ("email", BASE_MS + 10_000_000),
+    assert rows(settings, "SELECT org_id, erased_ms FROM erasure_ledger ORDER BY 1") == [
+        (ORG, BASE_MS + 10_000_000),
+        (ORG, BASE_MS + 10_000_000),
     ]
-    _problem(client.delete(PATH, params={"entityId": "jane-laptop", "entityIdNS": "ecid"}), 404)
+    assert rows(settings, "SELECT identity FROM privacy_jobs") == [(None,)]
+    listed = client.get("/data/core/privacy/jobs").json()
+    assert [j["jobId"] for j in listed["jobs"]] == [job["jobId"]]
     _problem(client.delete(PATH, params={"entityId": "jane-laptop"}), 400)
+
+
+def test_another_org_sees_neither_the_profile_nor_the_job(
+    client: TestClient, settings: Settings
+) -> None:
+    job = client.delete(PATH, params={"entityId": "jane-laptop", "entityIdNS": "ecid"}).json()
+    for other in _client(settings, org="OTHER@AdobeOrg"):
+        _problem(
+            other.get(PATH, params={**PROFILE, "entityId": "jane-laptop", "entityIdNS": "ecid"}),
+            404,
+        )
+        _problem(other.get(f"/data/core/privacy/jobs/{job['jobId']}"), 404)
+        assert other.get("/data/core/privacy/jobs").json()["jobs"] == []
+    _problem(client.get("/data/core/privacy/jobs/nope"), 404)
+    no_org = client.get(
+        PATH,
+        params={**PROFILE, "entityId": "jane-laptop", "entityIdNS": "ecid"},
+        headers={"x-gw-ims-org-id": ""},
+    )
+    assert "x-gw-ims-org-id" in _problem(no_org, 403)["report"]["message"]
+    sandbox = client.get(
+        PATH,
+        params={**PROFILE, "entityId": "jane-laptop", "entityIdNS": "ecid"},
+        headers={"x-sandbox-name": "dev"},
+    )
+    assert "Sandbox [dev]" in _problem(sandbox, 403)["report"]["message"]
 
 
 def test_a_graph_over_fifty_identities_answers_422(tmp_path: Path) -> None:
