@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.control.plane import Dataset
-from collector.lake.segments import FAILED_DIR, segments
+from collector.lake.layout import failed_partition, segments
 from collector.web.responses import json_response
 
 _CHUNK = 1 << 20
@@ -54,7 +54,7 @@ def dataset_report(datasets: list[Dataset], counts: LakeCounts) -> list[dict[str
     report = []
     for dataset in datasets:
         accepted, segment_count = counts.lines(dataset.id)
-        failed, _ = counts.lines(f"{FAILED_DIR}/{dataset.id}")
+        failed, _ = counts.lines(failed_partition(dataset.id))
         report.append(
             {
                 "datasetId": dataset.id,

@@ -72,7 +72,7 @@ class Projector:
         self._checkpointer = Checkpointer(path)
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
-        self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
+        self.tail = LakeTail(settings.lake_dir, offsets)
         self.erased: dict[Key, int] = {}
         self._erasures_seen = 0
         self._parser = Parser()

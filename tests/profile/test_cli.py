@@ -12,7 +12,6 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-import collector.cli  # noqa: F401  (first: importing a command module alone is circular)
 from collector.control.settings import Settings
 from collector.profile.cli import profiles, project, replay, sql
 from collector.profile.projector import project_once, run_projector
