@@ -11,6 +11,9 @@ import click
 
 from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
+from collector.control import namespaces
+from collector.control.audit import cli_actor
+from collector.control.namespaces_cli import identity_namespace_option, inlet_namespaces
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
 from collector.guard.cli import chosen_limits, inlet_limits, limit_options
@@ -151,6 +154,7 @@ def inlets() -> None:
 @click.option("--dataset", "dataset_id", default=None, help="Default dataset id.")
 @click.option("--auth/--no-auth", default=False, help="Require a bearer token.")
 @click.option("--origin", "origins", multiple=True, help="Allowed browser origin (repeatable).")
+@identity_namespace_option
 @limit_options
 @_data_dir
 @_json
@@ -162,12 +166,14 @@ def inlets_create(
     dataset_id: str | None,
     auth: bool,
     origins: tuple[str, ...],
+    identity_namespaces: tuple[str, ...],
     data_dir: Path | None,
     as_json: bool,
     **limits: Any,
 ) -> None:
     """Create an inlet and print its URL."""
     with _control(data_dir) as control:
+        namespaces.validate(identity_namespaces)  # before anything is created
         inlet = control.create_inlet(
             org_id=org_id,
             name=name,
@@ -179,7 +185,11 @@ def inlets_create(
         )
         if chosen := chosen_limits(limits):
             inlet = control.set_inlet_limits(inlet.id, chosen)
+        listed = identity_namespaces or None
+        if listed:
+            namespaces.set_allowed(control, inlet.id, listed, actor=cli_actor())
     row = inlet.to_dict() | {"url": _inlet_url(inlet.id, data_dir)}
+    row["identity_namespaces"] = list(namespaces.validate(listed)) if listed else None
     emit(row, as_json, [])
 
 
@@ -212,6 +222,7 @@ def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
 
 
 inlets.add_command(inlet_limits)
+inlets.add_command(inlet_namespaces)
 commands = [migrate, orgs, datasets, inlets]
 
 

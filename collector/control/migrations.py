@@ -110,3 +110,18 @@ def _audit_log(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
             """
         )
+
+
+@control(name="0004_inlet_identity_namespaces")
+def _inlet_identity_namespaces(db: Database) -> None:
+    # The identity namespaces an inlet may assert (collector/control/namespaces.py); an inlet
+    # without a row may assert any namespace, as before this table existed.
+    db.execute(
+        """
+        CREATE TABLE inlet_identity_namespaces (
+            inlet_id TEXT PRIMARY KEY REFERENCES inlets(id) ON DELETE CASCADE,
+            namespaces TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
