@@ -9,8 +9,9 @@ from ``active``; a date directory whose hours are all finished is not looked at 
 Each ``poll``, per partition, ``stat``s the partition directory (a new ``date=`` directory
 changes its mtime, which triggers one listing), lists the date and hour directories that
 have not been listed since they ended, and keeps their segments in ``active``. The first
-poll after a start walks everything once. A line filed under an hour that ended more than
-``grace_ms`` before it was written is found at the next start only.
+poll after a start walks everything once, and so does one poll every ``rescan_seconds``
+(15 minutes): a line filed under an hour that ended more than ``grace_ms`` before it was
+written is found then.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from collector.lake import layout
 
 GRACE_MS = 10 * 60_000
+RESCAN_SECONDS = 900.0
 
 
 @dataclass
@@ -62,11 +64,16 @@ class HourIndex:
         wall_ms: Callable[[], int] | None = None,
         grace_ms: int = GRACE_MS,
         on_retire: Callable[[str, set[str]], None] | None = None,
+        rescan_seconds: float = RESCAN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lake_dir = lake_dir
         self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
         self._grace_ms = grace_ms
         self._on_retire = on_retire
+        self._rescan_seconds = rescan_seconds
+        self._clock = clock
+        self._walked_at = clock()
         self._datasets: dict[str, _Partition] = {}
         self._active: dict[str, tuple[str, _Hour]] = {}  # segment -> (partition, its hour)
 
@@ -85,6 +92,12 @@ class HourIndex:
     def poll(self, partitions: Iterable[str]) -> None:
         """Discover new segments of ``partitions``; retire hours found finished."""
         wanted = set(partitions)
+        if self._clock() - self._walked_at >= self._rescan_seconds:
+            # Forget what is finished once in a while: a walk like the first one finds a line
+            # filed late under an old hour (a clock stepped back, an unusual writer).
+            self._walked_at = self._clock()
+            self._datasets.clear()
+            self._active.clear()
         for dataset_id in [d for d in self._datasets if d not in wanted]:
             self._forget(dataset_id)
         for dataset_id in sorted(wanted):

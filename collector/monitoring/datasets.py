@@ -7,6 +7,8 @@ restarts. Each segment is scanned incrementally: only bytes added since the last
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,12 @@ class LakeCounts:
     their totals are kept: a request costs the same with ten segments or a year of them.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.root = root
-        self._index = HourIndex(root, on_retire=self._retire)
+        self._index = HourIndex(root, on_retire=self._retire, clock=clock)
         self._seen: dict[str, tuple[int, int]] = {}  # active segment -> (bytes read, lines)
         self._retired: dict[str, tuple[int, int]] = {}  # partition -> (lines, segments)
+        self._retired_segments: set[str] = set()
         self._partitions: set[str] = set()
         self._lock = threading.Lock()
 
@@ -50,7 +53,9 @@ class LakeCounts:
             self._index.poll(self._partitions)
             totals = {p: self._retired.get(p, (0, 0)) for p in partitions}
             for segment, partition in self._index.active.items():
-                if partition in totals:
+                if segment in self._retired_segments:  # active again after a rescan
+                    self._index.done(segment)  # closed and counted: it retires again
+                elif partition in totals:
                     lines, segments = totals[partition]
                     totals[partition] = (lines + self._count(segment), segments + 1)
             return totals
@@ -74,9 +79,11 @@ class LakeCounts:
 
     def _retire(self, partition: str, segments: set[str]) -> None:
         lines, count = self._retired.get(partition, (0, 0))
-        for segment in segments:
+        for segment in segments - self._retired_segments:  # a rescan retires them again
             lines += self._seen.pop(segment, (0, 0))[1]
-        self._retired[partition] = (lines, count + len(segments))
+            count += 1
+            self._retired_segments.add(segment)
+        self._retired[partition] = (lines, count)
 
 
 def dataset_report(datasets: list[Dataset], counts: LakeCounts) -> list[dict[str, Any]]:

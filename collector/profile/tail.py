@@ -14,12 +14,13 @@ an idle poll costs the same with ten segments or a year of them.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from collector.lake import watermark
-from collector.lake.hours import GRACE_MS, HourIndex
+from collector.lake.hours import GRACE_MS, RESCAN_SECONDS, HourIndex
 
 _MAX_LINE = 16 << 20  # a longer line is never a valid message: it is skipped
 _MAX_READ = 64 << 20  # at most this much of one segment per batch (20,000 lines of ~2 KB fit)
@@ -49,10 +50,18 @@ class LakeTail:
         *,
         wall_ms: Callable[[], int] | None = None,
         grace_ms: int = GRACE_MS,
+        rescan_seconds: float = RESCAN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lake_dir = lake_dir
         self.offsets = dict(offsets)
-        self.index = HourIndex(lake_dir, wall_ms=wall_ms, grace_ms=grace_ms)
+        self.index = HourIndex(
+            lake_dir,
+            wall_ms=wall_ms,
+            grace_ms=grace_ms,
+            rescan_seconds=rescan_seconds,
+            clock=clock,
+        )
         self._line_bytes = 2048.0  # running estimate, to read about as much as the budget needs
 
     def read(self, datasets: Iterable[str], max_lines: int) -> list[Chunk]:

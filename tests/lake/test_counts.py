@@ -33,3 +33,19 @@ def test_counts_survive_retirement_and_an_idle_request_is_cheap(
     many, many_calls = idle_request(300)
     assert few[layout.failed_partition(DS)] == many[layout.failed_partition(DS)] == (4, 1)
     assert few_calls == many_calls <= 20
+
+
+def test_a_rescan_does_not_count_anything_twice(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    build(lake, 4)
+    now = [0.0]
+    counts = LakeCounts(lake, clock=lambda: now[0])
+    first = counts.count([DS])
+    counts.count([DS])
+    late = layout.segment_path(lake, DS, NOW_HOUR - 3, (NOW_HOUR - 2) * layout.HOUR_MS, "w9")
+    late.write_bytes(b'{"n": "late"}\n')  # beside the finished one, e.g. after a clock step
+    assert counts.count([DS]) == first  # the finished hour is not listed
+    now[0] = 10_000.0
+    lines, segments = first[DS]
+    assert counts.count([DS]) == {DS: (lines + 1, segments + 1)}
+    assert counts.count([DS]) == {DS: (lines + 1, segments + 1)}

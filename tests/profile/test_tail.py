@@ -103,3 +103,21 @@ def test_bytes_past_the_watermark_are_not_handed_out(tmp_path: Path) -> None:
     tail = LakeTail(lake, {})
     (chunk,) = tail.read([DS], 1000)
     assert [bytes(line) for line in chunk.lines] == [b'{"n": 0}', b'{"n": 1}']
+
+
+def test_a_late_segment_in_a_finished_hour_is_found_at_the_next_rescan(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    build(lake, 3)
+    now = [0.0]
+    tail = LakeTail(lake, {}, rescan_seconds=900, clock=lambda: now[0])
+    while chunks := tail.read([DS], 1000):
+        tail.advance(chunks)
+    tail.read([DS], 1000)
+    late = layout.segment_path(lake, DS, NOW_HOUR - 3, (NOW_HOUR - 2) * layout.HOUR_MS, "w2")
+    late.write_bytes(b'{"n": "late"}\n')  # e.g. a writer whose clock was stepped back
+    assert tail.read([DS], 1000) == []  # its hour is finished: not listed
+    now[0] = 901.0
+    (chunk,) = tail.read([DS], 1000)
+    assert chunk.segment == late.relative_to(lake).as_posix()
+    tail.advance([chunk])
+    assert tail.read([DS], 1000) == []  # the others were not read again
