@@ -25,6 +25,7 @@ HOUR_MS = 3_600_000
 FAILED_DIR = "_failed"
 TORN_DIR = "_torn"
 TORN_REPORT = "report.jsonl"
+PROMOTED_LEDGER = "_promoted.jsonl"  # in lake/_failed/<datasetId>/, never a segment
 DATE_PREFIX = "date="
 HOUR_PREFIX = "hour="
 SEGMENT_PREFIX = "part-"

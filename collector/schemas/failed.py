@@ -36,7 +36,7 @@ from collector.lake.segments import read_records, segments
 from collector.lake.writer import Lake, LakeEntry
 from collector.schemas.registry import SchemaRegistry
 
-LEDGER = "_promoted.jsonl"
+LEDGER = layout.PROMOTED_LEDGER
 _DROPPED_KEYS = ("reason", "_validationErrors", "status")
 
 
