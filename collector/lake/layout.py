@@ -134,6 +134,9 @@ def partition_dir(root: Path, partition: str) -> Path:
 def segments(root: Path, partition: str | None = None) -> list[Path]:
     """Every segment under ``root`` (or one partition), sorted by hour then opening time.
 
+    ``partition`` is a dataset id, ``_failed/<datasetId>``, or ``_failed`` for every
+    dataset's failed records.
+
     Walks the ``date=``/``hour=`` directories only (no recursive glob): torn tails, the
     ledger and watermarks are never returned.
     """
@@ -142,11 +145,11 @@ def segments(root: Path, partition: str | None = None) -> list[Path]:
         for name in _names(root):
             if name == TORN_DIR:
                 continue
-            if name == FAILED_DIR:
-                for dataset_id in _names(root / FAILED_DIR):
-                    found += segments(root, failed_partition(dataset_id))
-            else:
-                found += segments(root, name)
+            found += segments(root, name)
+        return found
+    if partition == FAILED_DIR:
+        for dataset_id in _names(root / FAILED_DIR):
+            found += segments(root, failed_partition(dataset_id))
         return found
     base = partition_dir(root, partition)
     for date in _names(base):

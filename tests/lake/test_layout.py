@@ -57,5 +57,6 @@ def test_segments_walks_partitions_and_skips_everything_else(tmp_path: Path) -> 
     touch("ds/date=2026-01-01/hour=23/.part-0000000000001-w.jsonl.acked")
     assert layout.segments(tmp_path, "ds") == [a1, a2]
     assert layout.segments(tmp_path, "_failed/ds") == [f1]
+    assert layout.segments(tmp_path, "_failed") == [f1]
     assert layout.segments(tmp_path) == [f1, a1, a2]
     assert layout.segments(tmp_path, "missing") == []
