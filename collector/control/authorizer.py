@@ -51,6 +51,7 @@ _READABLE = frozenset(
         "user_version",
     }
 )
+_SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema"})
 _ALLOWED = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
@@ -71,6 +72,11 @@ class ReadOnlyAuthorizer:
         trigger: str | None,
     ) -> int:
         if action in _ALLOWED:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_UPDATE and arg1 in _SCHEMA_TABLES and trigger is None:
+            # SQLite asks this while it first builds a pragma table-valued function
+            # (``pragma_table_info('t')``); no such write can happen on a connection that is
+            # ``mode=ro`` with ``query_only`` and ``writable_schema`` off (setting it is denied).
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_PRAGMA and arg1 is not None:
             name = arg1.lower()

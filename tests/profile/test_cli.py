@@ -130,6 +130,7 @@ def test_the_control_plane_is_attached_read_only(populated: Settings) -> None:
         "UPDATE control.datasets SET profile_enabled = 0",
         "CREATE TABLE x (a)",
         "PRAGMA query_only = OFF; DELETE FROM profiles",
+        "UPDATE sqlite_master SET sql = ''",
     ],
 )
 def test_sql_cannot_write(populated: Settings, statement: str) -> None:
@@ -210,6 +211,7 @@ def test_project_runs_until_stopped(settings: Settings, lake: Lake) -> None:
         ("PRAGMA query_only = OFF", "PRAGMA query_only = OFF"),
         ("BEGIN IMMEDIATE", "transaction on BEGIN"),
         ("DELETE FROM profiles", "DELETE on profiles"),
+        ("PRAGMA writable_schema = ON", "PRAGMA writable_schema = ON"),
         ("CREATE TEMP TABLE t (a)", "INSERT on sqlite_temp_master"),
     ],
 )
@@ -230,6 +232,8 @@ def test_sql_refuses_statements_that_write_or_create_files(
     "query",
     [
         "PRAGMA table_info(profiles)",
+        "SELECT name FROM pragma_table_info('profiles')",
+        "SELECT * FROM pragma_database_list",
         "PRAGMA control.table_info(datasets)",
         "PRAGMA user_version",
         "PRAGMA database_list",
