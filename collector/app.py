@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.console import signin as console
+from collector.control import lifeline
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
 from collector.control.settings import Settings
@@ -125,6 +127,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def app_from_env() -> Starlette:
     """Factory for uvicorn workers: settings come from ``COLLECTOR_*`` variables."""
     logging.basicConfig(level=Settings.from_env().log_level.upper())
+    master = multiprocessing.parent_process()
+    if master is not None and master.pid is not None:  # a worker of ``serve --workers N``
+        lifeline.follow(master.pid)
     app = create_app(Settings.from_env())
     _tune_gc()
     return app

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
+import collector.cli  # noqa: F401  (first: a command module imported alone is circular)
 from collector.control import seed
 from collector.control.settings import Settings
 from collector.lake.segments import read_records, segments

@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from collector.cli.inlets import inlets_delete, inlets_update
+from collector.cli.namespaces import identity_namespace_option, inlet_namespaces
 from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
+from collector.control import namespaces
 from collector.control.audit import cli_actor
 from collector.control.plane import ControlPlane, ControlPlaneError
 from collector.control.settings import Settings
@@ -164,6 +166,7 @@ def inlets() -> None:
     help="Allowed browser origin (repeatable): https://shop.example.com, https://*.example.com"
     " (its subdomains) or *.",
 )
+@identity_namespace_option
 @limit_options
 @_data_dir
 @_json
@@ -175,12 +178,14 @@ def inlets_create(
     dataset_id: str | None,
     auth: bool,
     origins: tuple[str, ...],
+    identity_namespaces: tuple[str, ...],
     data_dir: Path | None,
     as_json: bool,
     **limits: Any,
 ) -> None:
     """Create an inlet and print its URL."""
     with _control(data_dir) as control:
+        namespaces.validate(identity_namespaces)  # before anything is created
         inlet = control.create_inlet(
             org_id=org_id,
             name=name,
@@ -193,7 +198,11 @@ def inlets_create(
         )
         if chosen := chosen_limits(limits):
             inlet = control.set_inlet_limits(inlet.id, chosen, actor=cli_actor())
+        listed = identity_namespaces or None
+        if listed:
+            namespaces.set_allowed(control, inlet.id, listed, actor=cli_actor())
     row = inlet.to_dict() | {"url": _inlet_url(inlet.id, data_dir)}
+    row["identity_namespaces"] = list(namespaces.validate(listed)) if listed else None
     emit(row, as_json, [])
 
 
@@ -228,6 +237,7 @@ def _inlet_url(inlet_id: str, data_dir: Path | None) -> str:
 inlets.add_command(inlet_limits)
 inlets.add_command(inlets_update)
 inlets.add_command(inlets_delete)
+inlets.add_command(inlet_namespaces)
 commands = [migrate, orgs, datasets, inlets]
 
 

@@ -116,3 +116,18 @@ def _audit_log(db: Database) -> None:
 def _inlet_deleted_at(db: Database) -> None:
     # `collector inlets delete` marks the row (collector/control/plane.py): the id is never reused.
     db.execute("ALTER TABLE inlets ADD COLUMN deleted_at TEXT")
+
+
+@control(name="0005_inlet_identity_namespaces")
+def _inlet_identity_namespaces(db: Database) -> None:
+    # The identity namespaces an inlet may assert (collector/control/namespaces.py); an inlet
+    # without a row may assert any namespace, as before this table existed.
+    db.execute(
+        """
+        CREATE TABLE inlet_identity_namespaces (
+            inlet_id TEXT PRIMARY KEY REFERENCES inlets(id) ON DELETE CASCADE,
+            namespaces TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )

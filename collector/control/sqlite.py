@@ -1,16 +1,81 @@
-"""Opening the control plane's SQLite file the same way everywhere."""
+"""Opening every SQLite database the same way: control.db, profile.db, read-only and replay files.
+
+Every connection is in autocommit mode (``isolation_level=None``: transactions are explicit
+``BEGIN``/``COMMIT``), usable from any thread, with a busy timeout and foreign keys on.
+
+- ``connect``: a connection that may write, in WAL mode (``wal=False`` leaves the journal mode
+  alone, for a file about to be switched out of WAL); ``synchronous``, ``cache_mb`` and a
+  ``page_size`` for a new, empty file are the profile store's tuning.
+- ``connect_read_only``: opened ``mode=ro`` (the file must exist; nothing is created) with
+  ``PRAGMA query_only``, so not even a temp table can be written.
+- ``attach_read_only``: attaches another file ``mode=ro`` under an alias.
+
+This module is the only place that calls ``sqlite3.connect`` (a test checks it).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 
-def connect(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
-    """An autocommit connection in WAL mode with foreign keys on, usable from any thread."""
+def connect(
+    path: Path,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    wal: bool = True,
+    synchronous: Literal["OFF", "NORMAL", "FULL"] | None = None,
+    cache_mb: int | None = None,
+    page_size: int | None = None,
+) -> sqlite3.Connection:
+    """An autocommit connection that may write (WAL, foreign keys on), usable from any thread."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    if page_size is not None and conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA page_size={int(page_size)}")  # only a new, empty file takes it
+    if wal:
+        conn.execute("PRAGMA journal_mode=WAL")
+    if synchronous is not None:
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+    if cache_mb is not None:
+        conn.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
+        conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def connect_read_only(
+    path: Path,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    attach: dict[str, Path] | None = None,
+) -> sqlite3.Connection:
+    """A connection that cannot write: ``mode=ro`` and ``PRAGMA query_only``.
+
+    ``attach`` maps aliases to other files attached read-only (those that exist).
+    """
+    conn = sqlite3.connect(
+        read_only_uri(path), uri=True, check_same_thread=False, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    for alias, other in (attach or {}).items():
+        if other.exists():
+            attach_read_only(conn, other, alias)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+def attach_read_only(conn: sqlite3.Connection, path: Path, alias: str) -> None:
+    if not alias.isidentifier():
+        raise ValueError(f"not an SQL alias: {alias!r}")
+    conn.execute(f"ATTACH DATABASE ? AS {alias}", (read_only_uri(path),))
+
+
+def read_only_uri(path: Path) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode=ro"

@@ -1,5 +1,7 @@
 """The lake: append-only JSON-lines segments, the source of truth.
 
-``writer`` appends lines with a group-committed fsync on its own thread; ``segments`` reads
-segments back and cuts torn tails after a crash.
+``layout`` builds and parses every lake path; ``writer`` appends lines with a group-committed
+fsync on its own thread and publishes each open segment's ``watermark`` (its acknowledged
+length); ``segments`` reads segments back and cuts torn tails after a crash; ``hours`` tells
+readers which segments may still change (finished hours are remembered).
 """

@@ -1,7 +1,8 @@
 """Reading lake segments, and repairing the torn tail a crash can leave.
 
 A writer acknowledges only whole, synced lines, so bytes after a segment's last newline were
-never acknowledged. ``recover`` moves such a tail to ``lake/_torn/`` (with a report line in
+never acknowledged, and so were bytes past an open segment's watermark (``watermark.py``)
+whose writer died. ``recover`` moves such a tail to ``lake/_torn/`` (with a report line in
 ``lake/_torn/report.jsonl``) and cuts the segment back to its last whole line, so every line
 in the lake parses and nothing acknowledged is touched. Segments still held by a live writer
 (an exclusive ``flock``) are left alone.
@@ -19,10 +20,14 @@ from pathlib import Path
 
 import orjson
 
+from collector.lake import watermark
+from collector.lake.layout import FAILED_DIR, TORN_DIR, TORN_REPORT, segments, watermark_path
+
+__all__ = ["FAILED_DIR", "TORN_DIR", "TornTail", "read_lines", "read_records", "recover"]
+__all__ += ["segments"]
+
 log = logging.getLogger(__name__)
 
-TORN_DIR = "_torn"
-FAILED_DIR = "_failed"
 _CHUNK = 1 << 16
 
 
@@ -32,15 +37,6 @@ class TornTail:
     offset: int
     length: int
     saved_as: str
-
-
-def segments(root: Path, partition: str | None = None) -> list[Path]:
-    """Every segment under ``root`` (or one partition), in write order per writer."""
-    base = root / partition if partition else root
-    if not base.exists():
-        return []
-    found = [p for p in base.rglob("part-*.jsonl") if TORN_DIR not in p.relative_to(root).parts]
-    return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def read_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
@@ -79,7 +75,7 @@ def recover(root: Path) -> list[TornTail]:
         if tail is not None:
             repaired.append(tail)
     if repaired:
-        report = root / TORN_DIR / "report.jsonl"
+        report = root / TORN_DIR / TORN_REPORT
         with report.open("ab") as f:
             for tail in repaired:
                 f.write(orjson.dumps({**asdict(tail), "repairedAtMs": int(time.time() * 1000)}))
@@ -95,17 +91,22 @@ def _repair(root: Path, path: Path) -> TornTail | None:
     except OSError:
         return None
     try:
+        acked = watermark.read(path)
         size = os.fstat(fd).st_size
-        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        if acked is None and (size == 0 or os.pread(fd, 1, size - 1) == b"\n"):
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return None  # a live writer owns it: its tail is a line being written
+        acked = watermark.read(path)  # now final: its writer is gone
         size = os.fstat(fd).st_size
-        keep = _last_newline(fd, size)
+        keep = min(acked, size) if acked is not None else _last_newline(fd, size)
         torn = os.pread(fd, size - keep, keep)
-        if not torn or torn.endswith(b"\n"):
+        if acked is None and (not torn or torn.endswith(b"\n")):
+            return None
+        if not torn:
+            watermark_path(path).unlink(missing_ok=True)
             return None
         rel = path.relative_to(root)
         saved = root / TORN_DIR / rel.parent / f"{rel.name}.{keep}.partial"
@@ -113,8 +114,9 @@ def _repair(root: Path, path: Path) -> TornTail | None:
         saved.write_bytes(torn)
         os.ftruncate(fd, keep)
         os.fsync(fd)
+        watermark_path(path).unlink(missing_ok=True)  # closed now, durable to its end
         log.warning(
-            "lake segment %s had a torn last line (%d bytes at offset %d): moved to %s",
+            "lake segment %s had an unacknowledged tail (%d bytes at offset %d): moved to %s",
             rel,
             len(torn),
             keep,

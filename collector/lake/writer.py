@@ -1,13 +1,20 @@
 """The lake writer: append-only JSON-lines segments, durable before the acknowledgement.
 
-Layout: ``lake/<partition>/date=YYYY-MM-DD/hour=HH/part-<open ms>-<writer>.jsonl`` where the
-partition is a dataset id or ``_failed/<datasetId>``. Each process writes its own segments
-(it holds an exclusive ``flock`` on each open one), rotated by size and by hour.
+Layout (``layout.py``): one segment per partition, hour and writer, e.g.
+``lake/<datasetId>/date=YYYY-MM-DD/hour=HH/part-<open ms>-<writer>.jsonl``. Each process
+writes its own segments (it holds an exclusive ``flock`` on each open one), rotated by size
+and by hour.
 
 Group commit: callers hand lines to one commit thread, which writes everything pending with
 one ``write`` per segment and one ``fdatasync`` per touched segment, then wakes every waiter
 of that group. Requests that arrive while a group is being synced form the next group, so
 fsync cost is shared by all concurrent requests and no timer is involved.
+
+Watermark (``watermark.py``): after the sync and before the acknowledgement, each touched
+segment's watermark file is advanced to its new length; readers never read past it. When a
+group fails (a short write then ENOSPC/EIO, a failed sync), only its unacknowledged bytes
+are cut off (no reader can have seen them) and the segment is sealed: the next group opens a
+new one. Acknowledged bytes are never removed.
 """
 
 from __future__ import annotations
@@ -28,11 +35,11 @@ from typing import Protocol
 
 from collector.control.settings import AckMode, Settings
 from collector.errors import StorageUnavailable
+from collector.lake import layout
 from collector.lake.rotation import CHECK_SECONDS, RotationRequests
+from collector.lake.watermark import Watermark
 
 log = logging.getLogger(__name__)
-
-_HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +60,8 @@ class _Segment:
     path: Path
     fd: int
     hour: int
-    size: int = 0
+    watermark: Watermark
+    size: int = 0  # bytes written (acknowledged: ``watermark.offset``)
 
 
 class _BlockingWaiter:
@@ -138,9 +146,8 @@ class Lake:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        for seg in self._segments.values():
-            os.close(seg.fd)
-        self._segments.clear()
+        for key in list(self._segments):
+            self._drop(key)
 
     # -- commit thread ---------------------------------------------------------------
 
@@ -191,45 +198,67 @@ class Lake:
         count = 0
         for entries, _ in group:
             for entry in entries:
-                key = (entry.partition, entry.received_ms // _HOUR_MS)
+                key = (entry.partition, layout.hour_of(entry.received_ms))
                 buf = buffers.get(key)
                 if buf is None:
                     buf = buffers[key] = bytearray()
                 buf += entry.line
                 buf += b"\n"
                 count += 1
+        touched: list[_Segment] = []
         try:
-            touched = [self._write(key, bytes(buf)) for key, buf in buffers.items()]
+            for key, buf in buffers.items():
+                touched.append(self._segment(key))
+                self._write(touched[-1], bytes(buf))
             if self.ack_mode == "fsync":
                 for seg in touched:
                     os.fdatasync(seg.fd)
             for seg in touched:
-                self._maybe_rotate(seg)
+                seg.watermark.advance(seg.size)  # readers may now see these lines
         except OSError as exc:
             log.error("lake write failed: %s", exc)
+            for seg in touched:
+                self._seal(seg)
             return StorageUnavailable(f"Storage is not writable: {exc.strerror or exc}")
+        for seg in touched:
+            self._maybe_rotate(seg)
         self.lines_written += count
         self.groups += 1
         return None
 
-    def _write(self, key: tuple[str, int], data: bytes) -> _Segment:
+    def _segment(self, key: tuple[str, int]) -> _Segment:
         seg = self._segments.get(key)
-        if seg is None:
-            seg = self._open(*key)
+        return seg if seg is not None else self._open(*key)
+
+    def _write(self, seg: _Segment, data: bytes) -> None:
         view = memoryview(data)
         written = 0
         try:
             while written < len(data):
                 written += os.write(seg.fd, view[written:])
-        except OSError:
-            # Never leave a partial line behind: cut back to the last whole line.
+        finally:
+            seg.size += written
+
+    def _seal(self, seg: _Segment) -> None:
+        """After a failed group: cut the unacknowledged tail off and close the segment.
+
+        The tail lies past the watermark, so no reader has seen it. If it cannot be cut, the
+        watermark file stays behind: readers keep stopping there, and recovery cuts it later.
+        """
+        acked = seg.watermark.offset
+        clean = seg.size == acked
+        if not clean:
             try:
-                os.ftruncate(seg.fd, seg.size)
-            except OSError:
-                self._drop(key)
-            raise
-        seg.size += written
-        return seg
+                os.ftruncate(seg.fd, acked)
+                seg.size = acked
+                clean = True
+            except OSError as exc:
+                log.error("cannot cut %s back to %d bytes: %s", seg.path, acked, exc)
+        for key, open_seg in list(self._segments.items()):
+            if open_seg is seg:
+                del self._segments[key]
+        os.close(seg.fd)
+        seg.watermark.close(remove=clean)
 
     def _maybe_rotate(self, seg: _Segment) -> None:
         if seg.size >= self.segment_max_bytes:
@@ -238,26 +267,32 @@ class Lake:
                     self._drop(key)
 
     def _drop(self, key: tuple[str, int]) -> None:
+        """Close a segment whose every byte is acknowledged: it is durable to its end."""
         seg = self._segments.pop(key)
         os.close(seg.fd)
+        seg.watermark.close(remove=seg.size == seg.watermark.offset)
 
     def _open(self, partition: str, hour: int) -> _Segment:
         # Segments of older hours of this partition are finished: close them.
         for key in [k for k in self._segments if k[0] == partition and k[1] < hour]:
             self._drop(key)
-        stamp = datetime.fromtimestamp(hour * 3600, UTC)
-        directory = self.root / partition / f"date={stamp:%Y-%m-%d}" / f"hour={stamp:%H}"
+        directory = layout.hour_dir(self.root, partition, hour)
         new_dirs = [p for p in (directory, *directory.parents) if not p.exists()]
         directory.mkdir(parents=True, exist_ok=True)
         open_ms = max(int(datetime.now(UTC).timestamp() * 1000), self._last_open_ms + 1)
         self._last_open_ms = open_ms
-        path = directory / f"part-{open_ms:013d}-{self.writer_id}.jsonl"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        path = directory / layout.segment_file_name(open_ms, self.writer_id)
+        watermark = Watermark(path)  # first: a segment without one reads as closed
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        except OSError:
+            watermark.close(remove=True)
+            raise
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # Make the new file (and any new directories) survive a power loss.
         for d in [directory, *[p.parent for p in new_dirs]]:
             _fsync_dir(d)
-        seg = _Segment(path, fd, hour, os.fstat(fd).st_size)
+        seg = _Segment(path, fd, hour, watermark, os.fstat(fd).st_size)
         self._segments[(partition, hour)] = seg
         return seg
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +20,52 @@ from starlette.routing import BaseRoute, Route
 
 from collector.control.plane import Dataset
 from collector.guard import access
-from collector.lake.segments import FAILED_DIR, segments
+from collector.lake import watermark
+from collector.lake.hours import HourIndex
+from collector.lake.layout import failed_partition
 from collector.web.responses import json_response
 
 _CHUNK = 1 << 20
 
 
 class LakeCounts:
-    """Lines per partition of the lake, remembered per segment between calls."""
+    """Lines per partition of the lake, remembered per segment between calls.
 
-    def __init__(self, root: Path) -> None:
+    Segments of finished hours (``collector.lake.hours``) are counted once and then only
+    their totals are kept: a request costs the same with ten segments or a year of them.
+    """
+
+    def __init__(self, root: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.root = root
-        self._seen: dict[Path, tuple[int, int]] = {}  # segment -> (bytes read, lines)
+        self._index = HourIndex(root, on_retire=self._retire, clock=clock)
+        self._seen: dict[str, tuple[int, int]] = {}  # active segment -> (bytes read, lines)
+        self._retired: dict[str, tuple[int, int]] = {}  # partition -> (lines, segments)
+        self._retired_segments: set[str] = set()
+        self._partitions: set[str] = set()
         self._lock = threading.Lock()
 
     def lines(self, partition: str) -> tuple[int, int]:
         """(lines, segments) of one partition, e.g. a dataset id or ``_failed/<id>``."""
-        with self._lock:
-            found = segments(self.root, partition)
-            return sum(self._count(p) for p in found), len(found)
+        return self.count([partition])[partition]
 
-    def _count(self, path: Path) -> int:
-        offset, lines = self._seen.get(path, (0, 0))
+    def count(self, partitions: list[str]) -> dict[str, tuple[int, int]]:
+        """(lines, segments) of each partition, from one look at the lake."""
+        with self._lock:
+            self._partitions.update(partitions)
+            self._index.poll(self._partitions)
+            totals = {p: self._retired.get(p, (0, 0)) for p in partitions}
+            for segment, partition in self._index.active.items():
+                if segment in self._retired_segments:  # active again after a rescan
+                    self._index.done(segment)  # closed and counted: it retires again
+                elif partition in totals:
+                    lines, segments = totals[partition]
+                    totals[partition] = (lines + self._count(segment), segments + 1)
+            return totals
+
+    def _count(self, segment: str) -> int:
+        offset, lines = self._seen.get(segment, (0, 0))
+        path = self.root / segment
+        closed = watermark.read(path) is None  # before reading: a closed one does not grow
         try:
             with path.open("rb") as f:
                 if os.fstat(f.fileno()).st_size < offset:  # rewritten by an erasure: recount
@@ -50,15 +76,27 @@ class LakeCounts:
                     offset += len(chunk)
         except FileNotFoundError:
             return 0
-        self._seen[path] = (offset, lines)
+        self._seen[segment] = (offset, lines)
+        if closed:
+            self._index.done(segment)
         return lines
+
+    def _retire(self, partition: str, segments: set[str]) -> None:
+        lines, count = self._retired.get(partition, (0, 0))
+        for segment in segments - self._retired_segments:  # a rescan retires them again
+            lines += self._seen.pop(segment, (0, 0))[1]
+            count += 1
+            self._retired_segments.add(segment)
+        self._retired[partition] = (lines, count)
 
 
 def dataset_report(datasets: list[Dataset], counts: LakeCounts) -> list[dict[str, Any]]:
     report = []
+    partitions = [p for d in datasets for p in (d.id, failed_partition(d.id))]
+    totals = counts.count(partitions)
     for dataset in datasets:
-        accepted, segment_count = counts.lines(dataset.id)
-        failed, _ = counts.lines(f"{FAILED_DIR}/{dataset.id}")
+        accepted, segment_count = totals[dataset.id]
+        failed, _ = totals[failed_partition(dataset.id)]
         report.append(
             {
                 "datasetId": dataset.id,

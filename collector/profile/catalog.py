@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
 import orjson
 
+from collector.control import sqlite
 from collector.profile.identities import FALLBACK_FIELDS, IdentityField
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,8 @@ class Catalog:
 def _profile_enabled(control_db: Path) -> list[tuple[str, str, str]]:
     if not control_db.exists():
         return []
-    uri = f"file:{quote(str(control_db.resolve()))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite.connect_read_only(control_db)
         try:
             rows = conn.execute(
                 "SELECT id, schema_id, COALESCE(org_id, '') FROM datasets"

@@ -23,6 +23,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from collector.control import sqlite
+
 log = logging.getLogger(__name__)
 
 
@@ -80,9 +82,8 @@ class Checkpointer:
         self._thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._db_path, isolation_level=None, check_same_thread=False)
+        conn = sqlite.connect(self._db_path, busy_timeout_ms=100)
         try:
-            conn.execute("PRAGMA busy_timeout=100")
             while True:
                 self._poke.wait()
                 self._poke.clear()

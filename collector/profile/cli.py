@@ -2,6 +2,8 @@
 
 ``collector sql`` opens ``profile.db`` read-only (``mode=ro`` and ``PRAGMA query_only``) with
 the control plane attached, also read-only, as ``control``: ``SELECT * FROM control.datasets``.
+An authorizer (``collector.control.authorizer``) refuses ATTACH, VACUUM (INTO), writes and
+pragmas that set a value, so a query cannot create files either.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import click
 
 from collector.cli.options import data_dir_option, format_option
 from collector.cli.output import Format, emit
+from collector.control.authorizer import ReadOnlyAuthorizer
 from collector.control.settings import Settings
 from collector.profile import reader
 from collector.profile.store import connect_reader, connect_writer
@@ -36,12 +39,14 @@ def sql(query: str, fmt: Format, data_dir: Path | None) -> None:
     if not settings.profile_db_path.exists():
         connect_writer(settings.profile_db_path).close()
     conn = connect_reader(settings.profile_db_path, attach_control=settings.control_db_path)
+    guard = ReadOnlyAuthorizer()
+    conn.set_authorizer(guard)  # after the ATTACH of control.db above: no other file opens
     try:
         cursor = conn.execute(query)
         columns = [d[0] for d in cursor.description or ()]
         rows = cursor.fetchall()
     except sqlite3.Error as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(guard.explain(exc)) from None
     finally:
         conn.close()
     emit([dict(zip(columns, row, strict=True)) for row in rows], fmt, columns)

@@ -34,6 +34,7 @@ class _Line(msgspec.Struct, rename="camel"):
     received_time_ms: int
     entity: msgspec.Raw
     org_id: str = ""
+    inlet_id: str | None = None
 
 
 class _EventHead(msgspec.Struct, rename={"event_id": "_id", "identity_map": "identityMap"}):
@@ -58,6 +59,7 @@ class Message:
     malformed_identities: int
     event_id: str  # the entity's ``_id``, or the xactionId when it has none
     size: int  # bytes of the entity
+    inlet_id: str | None = None  # the inlet that accepted it (None: written by a command)
 
 
 class Parser:
@@ -122,6 +124,7 @@ class Parser:
             found.malformed,
             event_id if isinstance(event_id, str) and event_id else doc.xaction_id,
             len(raw),
+            doc.inlet_id,
         )
 
 

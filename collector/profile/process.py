@@ -21,6 +21,7 @@ import threading
 from multiprocessing.context import SpawnProcess
 from typing import IO
 
+from collector.control.lifeline import set_parent_death_signal
 from collector.control.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def _child_main(settings: Settings, parent_pid: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    set_parent_death_signal(signal.SIGTERM)  # Linux: the kernel tells us at once
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s projector %(name)s: %(message)s",
@@ -42,6 +44,8 @@ def _child_main(settings: Settings, parent_pid: int) -> None:
                 stop.set()
 
     threading.Thread(target=orphan_watch, name="orphan-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        stop.set()
     from collector.profile.projector import run_projector
 
     run_projector(settings, stop)

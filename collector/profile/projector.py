@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from collector.control.settings import Settings
+from collector.profile.allowlist import InletAllowlist
 from collector.profile.apply import Limits, apply_batch, save_counters
 from collector.profile.catalog import Catalog, DatasetInfo
 from collector.profile.checkpointer import Checkpointer
@@ -73,6 +74,7 @@ class Projector:
         self.conn.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
         self._checkpointer = Checkpointer(path)
         self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
+        self.allowlist = InletAllowlist(settings.control_db_path, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)
         self.erased = Ledger(settings.data_dir)
@@ -147,13 +149,18 @@ class Projector:
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
     ) -> Iterator[Message]:
         parse = self._parser.parse
+        lists = self.allowlist.lists()
         for chunk in chunks:
             info = datasets.get(chunk.dataset_id)
             if info is None:
                 continue
             for index, line in enumerate(chunk.lines):
                 try:
-                    yield parse(line, info)
+                    message = parse(line, info)
+                    allowed = lists.get(message.inlet_id) if message.inlet_id else None
+                    if allowed is not None:
+                        _drop_identities(message, allowed, counters)
+                    yield message
                 except CorruptLine as exc:
                     counters["corrupt_lines"] += 1
                     log.warning(
@@ -219,6 +226,14 @@ class Projector:
             self.conn.execute("RELEASE batch")
             raise
         self.conn.execute("RELEASE batch")
+
+
+def _drop_identities(message: Message, allowed: frozenset[str], counters: Counter[str]) -> None:
+    """Ignore identities of namespaces the message's inlet may not assert (they are counted)."""
+    kept = [i for i in message.identities if i.namespace in allowed]
+    if len(kept) != len(message.identities):
+        counters["identities_not_allowed"] += len(message.identities) - len(kept)
+        message.identities = kept
 
 
 @contextmanager

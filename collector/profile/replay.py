@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from collector.control import sqlite
 from collector.control.settings import Settings
 from collector.profile.apply import Limits
 from collector.profile.projector import Projector, projector_lock
@@ -83,9 +84,11 @@ def _copy_erasures(source: Path, fresh: Path) -> int:
 
 
 def _leave_wal(path: Path) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn = sqlite.connect(path, busy_timeout_ms=10_000, wal=False)
+    except sqlite3.OperationalError as exc:
+        raise ReplayError(f"{path} is in use ({exc}); stop the collector and retry") from None
+    try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
     except sqlite3.OperationalError as exc:

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from collector.control import sqlite
 from collector.control.settings import Settings
 from collector.profile import migrations
 
@@ -28,14 +28,13 @@ PAGE_SIZE = 16_384
 
 def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
     """A writer connection (WAL, synchronous=NORMAL) on a migrated store; explicit BEGIN/COMMIT."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
-        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new, empty file takes it
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
+    conn = sqlite.connect(
+        path,
+        busy_timeout_ms=_BUSY_TIMEOUT_MS,
+        page_size=PAGE_SIZE,
+        synchronous="NORMAL",
+        cache_mb=cache_mb,
+    )
     conn.execute("PRAGMA temp_store=MEMORY")
     # Updated and deleted rows are zeroed where that costs no extra I/O; an erasure turns
     # this fully on for its transaction (collector/profile/erasure.py).
@@ -46,20 +45,12 @@ def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
 
 def connect_reader(path: Path, *, attach_control: Path | None = None) -> sqlite3.Connection:
     """A connection that cannot write: opened ``mode=ro`` and with ``PRAGMA query_only``."""
-    conn = sqlite3.connect(_ro_uri(path), uri=True, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-    if attach_control is not None and attach_control.exists():
-        conn.execute("ATTACH DATABASE ? AS control", (_ro_uri(attach_control),))
-    conn.execute("PRAGMA query_only=ON")
-    return conn
+    attach = {"control": attach_control} if attach_control is not None else None
+    return sqlite.connect_read_only(path, busy_timeout_ms=_BUSY_TIMEOUT_MS, attach=attach)
 
 
 def lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".migrate.lock")
-
-
-def _ro_uri(path: Path) -> str:
-    return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
 class ProfileStore:

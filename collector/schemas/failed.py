@@ -21,11 +21,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,14 +31,13 @@ import orjson
 
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings
-from collector.lake.segments import FAILED_DIR, read_records, segments
+from collector.lake import layout
+from collector.lake.segments import read_records, segments
 from collector.lake.writer import Lake, LakeEntry
 from collector.schemas.registry import SchemaRegistry
 
-LEDGER = "_promoted.jsonl"
+LEDGER = layout.PROMOTED_LEDGER
 _DROPPED_KEYS = ("reason", "_validationErrors", "status")
-_HOUR_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/")
-_HOUR_MS = 3_600_000
 
 
 class RevalidationError(Exception):
@@ -88,7 +85,7 @@ def revalidate(
     if not registry.knows(schema_id):
         raise RevalidationError(f"schema {schema_id} of dataset {dataset_id} is not loaded")
     result = Revalidation(dataset_id, schema_id, dry_run=dry_run)
-    failed_dir = settings.lake_dir / FAILED_DIR / dataset_id
+    failed_dir = settings.lake_dir / layout.failed_partition(dataset_id)
     failed_dir.mkdir(parents=True, exist_ok=True)
     with _locked(failed_dir / LEDGER) as ledger:
         promoted = _settle(settings, dataset_id, ledger)
@@ -126,7 +123,7 @@ def _schema_of(settings: Settings, dataset_id: str) -> str:
 
 
 def _invalid_records(settings: Settings, dataset_id: str) -> Iterator[dict[str, Any]]:
-    for path in segments(settings.lake_dir, f"{FAILED_DIR}/{dataset_id}"):
+    for path in segments(settings.lake_dir, layout.failed_partition(dataset_id)):
         for record in read_records(path):
             if "_validationErrors" in record and "entity" in record:
                 yield record
@@ -175,10 +172,11 @@ def _settle(settings: Settings, dataset_id: str, ledger: IO[bytes]) -> set[str]:
     if not pending:
         return done
     # Promoted lines are filed under the hour of their intent: look from that hour on.
-    since = min(pending.values()) // _HOUR_MS * _HOUR_MS
+    since = layout.hour_of(min(pending.values()))
     found: list[str] = []
     for path in segments(settings.lake_dir, dataset_id):
-        if _hour_ms(path) < since:
+        name = layout.parse_segment(path.relative_to(settings.lake_dir))
+        if name is not None and name.hour < since:
             continue
         for record in read_records(path):
             xaction_id = record.get("xactionId")
@@ -186,14 +184,6 @@ def _settle(settings: Settings, dataset_id: str, ledger: IO[bytes]) -> set[str]:
                 found.append(str(xaction_id))
     _log(ledger, [{"xactionId": x, "state": "done", "atMs": pending[x]} for x in found])
     return done | set(found)
-
-
-def _hour_ms(path: Path) -> int:
-    match = _HOUR_DIR.search(path.as_posix())
-    if match is None:
-        return 0
-    start = datetime.strptime(f"{match[1]} {match[2]}", "%Y-%m-%d %H").replace(tzinfo=UTC)
-    return int(start.timestamp()) * 1000
 
 
 def _log(ledger: IO[bytes], entries: list[dict[str, Any]]) -> None:

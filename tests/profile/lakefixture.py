@@ -13,6 +13,8 @@ from sqlite_utils import Database
 
 from collector.control import migrations as control_migrations
 from collector.control.settings import Settings
+from collector.lake.layout import watermark_path
+from collector.lake.watermark import encode
 
 EVENTS = "a" * 24
 RECORDS = "b" * 24
@@ -85,9 +87,11 @@ class Lake:
         return self.segments[key]
 
     def append_raw(self, dataset_id: str, data: bytes, writer: str = "w1") -> Path:
+        """Append as a live writer does: the segment stays open, its watermark at its end."""
         path = self.path(dataset_id, writer)
         with path.open("ab") as f:
             f.write(data)
+        watermark_path(path).write_bytes(encode(path.stat().st_size))
         return path
 
     def line(

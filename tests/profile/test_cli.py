@@ -132,6 +132,7 @@ def test_the_control_plane_is_attached_read_only(populated: Settings) -> None:
         "UPDATE control.datasets SET profile_enabled = 0",
         "CREATE TABLE x (a)",
         "PRAGMA query_only = OFF; DELETE FROM profiles",
+        "UPDATE sqlite_master SET sql = ''",
     ],
 )
 def test_sql_cannot_write(populated: Settings, statement: str) -> None:
@@ -208,3 +209,50 @@ def test_project_runs_until_stopped(settings: Settings, lake: Lake) -> None:
         worker.join(10)
     assert not worker.is_alive()
     assert project.name == "project"
+
+
+@pytest.mark.parametrize(
+    ("statement", "refused"),
+    [
+        ("ATTACH DATABASE '{dir}/evil.db' AS evil", "ATTACH or VACUUM INTO '{dir}/evil.db'"),
+        ("VACUUM INTO '{dir}/copy.db'", "ATTACH or VACUUM INTO '{dir}/copy.db'"),
+        ("VACUUM", "VACUUM"),
+        ("DETACH DATABASE control", "DETACH on control"),
+        ("PRAGMA user_version = 7", "PRAGMA user_version = 7"),
+        ("PRAGMA journal_mode = DELETE", "PRAGMA journal_mode = DELETE"),
+        ("PRAGMA query_only = OFF", "PRAGMA query_only = OFF"),
+        ("BEGIN IMMEDIATE", "transaction on BEGIN"),
+        ("DELETE FROM profiles", "DELETE on profiles"),
+        ("PRAGMA writable_schema = ON", "PRAGMA writable_schema = ON"),
+        ("CREATE TEMP TABLE t (a)", "INSERT on sqlite_temp_master"),
+    ],
+)
+def test_sql_refuses_statements_that_write_or_create_files(
+    populated: Settings, tmp_path: Path, statement: str, refused: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    result = _run(sql, statement.format(dir=outside), "--data-dir", str(populated.data_dir))
+    assert result.exit_code != 0
+    assert f"read-only: {refused.format(dir=outside)} is not allowed" in result.output
+    assert list(outside.iterdir()) == []  # no file was created anywhere
+    assert rows(populated, "PRAGMA user_version") != [(7,)]
+    assert rows(populated, "SELECT COUNT(*) FROM profiles") == [(2,)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PRAGMA table_info(profiles)",
+        "SELECT name FROM pragma_table_info('profiles')",
+        "SELECT * FROM pragma_database_list",
+        "PRAGMA control.table_info(datasets)",
+        "PRAGMA user_version",
+        "PRAGMA database_list",
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3)"
+        " SELECT COUNT(*) AS c FROM n",
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 1",
+    ],
+)
+def test_sql_still_allows_reads_and_reporting_pragmas(populated: Settings, query: str) -> None:
+    assert isinstance(_sql(populated, query), list)
