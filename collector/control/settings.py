@@ -76,6 +76,12 @@ class Settings:
     projector_batch_size: int = 20_000
     projector_cache_identities: int = 100_000  # identity-graph rows kept, ~0.7 KB each
 
+    # The debug event follower (GET /debug/events): events kept per worker, poll interval,
+    # and how many recent hours a lookup by ``_id`` scans when the profile store lacks it.
+    debug_buffer_events: int = 10_000
+    debug_poll_ms: int = 200
+    debug_lookup_hours: int = 6
+
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from collector.control import seed
 from collector.control.settings import Settings
+from collector.monitoring import debug_openapi
 from collector.web.openapi_schemas import OBJECT, STRING, components, ref
 
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -301,7 +302,7 @@ def document(settings: Settings, routes: Iterable[BaseRoute] | None = None) -> d
     paths: dict[str, Any] = {}
     for prefix, tag in _INGEST_PREFIXES.items():
         paths |= _ingest_paths(prefix, tag)
-    paths |= _service_paths() | _profile_paths()
+    paths |= _service_paths() | _profile_paths() | debug_openapi.paths()
     if routes is not None:
         served = _served(routes)
         paths = {

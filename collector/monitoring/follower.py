@@ -1,0 +1,253 @@
+"""The event follower: a bounded ring buffer of the events that recently reached the lake.
+
+Each worker runs one, on its own thread. It reads files, so it sees every worker's writes.
+Only the current and the previous hour partition of each dataset (accepted, and under
+``_failed/``) are polled: a directory is listed again only when its mtime moved (or is recent,
+as mtimes are coarse), and each known segment costs one ``stat`` per poll. Whole new lines are
+read from the last offset; a torn last line waits for the next poll.
+
+When more lines arrived between two polls than the buffer holds, the oldest are not parsed:
+they are counted in ``skipped`` (a segment that grew by more than ``MAX_READ_BYTES`` is
+skipped ahead the same way, its passed-over lines counted without being kept).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collector.lake.segments import FAILED_DIR, TORN_DIR
+from collector.monitoring.events import Event, summarise
+
+log = logging.getLogger(__name__)
+
+_HOUR_MS = 3_600_000
+MAX_READ_BYTES = 32 * 1024 * 1024  # per segment and poll; past it, lines are skipped
+BACKFILL_BYTES = 4 * 1024 * 1024  # per segment found at start: its recent tail is loaded
+_RECENT_NS = 2_000_000_000  # a directory changed this recently is listed again
+_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class _Pending:
+    path: Path
+    end: int
+    line: bytes
+    good: bool
+
+
+def hour_dir(partition: Path, hour: int) -> Path:
+    """``<partition>/date=YYYY-MM-DD/hour=HH`` of an hour index (ms // 3,600,000)."""
+    stamp = datetime.fromtimestamp(hour * 3600, UTC)
+    return partition / f"date={stamp:%Y-%m-%d}" / f"hour={stamp:%H}"
+
+
+def partitions(lake_dir: Path) -> list[tuple[Path, bool]]:
+    """Every dataset partition of the lake: ``(directory, accepted?)``."""
+    found: list[tuple[Path, bool]] = []
+    for base, good in ((lake_dir, True), (lake_dir / FAILED_DIR, False)):
+        try:
+            entries = list(os.scandir(base))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            hidden = entry.name.startswith("_") and (good or entry.name == TORN_DIR)
+            if entry.is_dir() and not hidden:
+                found.append((Path(entry.path), good))
+    return found
+
+
+class EventFollower:
+    """Follows the lake into a ring buffer of ``capacity`` events; ``poll`` runs one pass."""
+
+    def __init__(
+        self,
+        lake_dir: Path,
+        *,
+        capacity: int = 10_000,
+        poll_ms: int = 200,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.lake_dir = lake_dir
+        self.capacity = max(1, capacity)
+        self.poll_ms = poll_ms
+        self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self.skipped = 0
+        self.polls = 0
+        self._buffer: deque[Event] = deque(maxlen=self.capacity)
+        self._offsets: dict[Path, int] = {}
+        self._listed: dict[Path, int] = {}  # hour directory -> mtime_ns when listed
+        self._lock = threading.Lock()  # the buffer
+        self._polling = threading.Lock()  # offsets: one poll at a time
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = False
+
+    # -- reading ---------------------------------------------------------------------
+
+    def snapshot(self) -> list[Event]:
+        """The buffered events, oldest first."""
+        with self._lock:
+            return list(self._buffer)
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def poll(self) -> int:
+        """Read what arrived since the last poll; returns the number of events added."""
+        with self._polling:
+            return self._poll()
+
+    def _poll(self) -> int:
+        first = not self._started
+        self._started = True
+        hour = self.clock_ms() // _HOUR_MS
+        pending: list[_Pending] = []
+        skipped = 0
+        live: set[Path] = set()
+        visited: set[Path] = set()
+        for partition, good in partitions(self.lake_dir):
+            for h in (hour - 1, hour):
+                directory = hour_dir(partition, h)
+                visited.add(directory)
+                for path in self._segments(directory):
+                    live.add(path)
+                    skipped += self._read(path, good, pending, first)
+        for path in [p for p in self._offsets if p not in live]:
+            del self._offsets[path]  # an hour that left the window
+        for directory in [d for d in self._listed if d not in visited]:
+            del self._listed[directory]
+        if len(pending) > self.capacity:
+            pending.sort(key=_order)
+            skipped += len(pending) - self.capacity
+            pending = pending[-self.capacity :]
+        events = [
+            e
+            for p in pending
+            if (e := summarise(p.line, good=p.good, path=p.path, end=p.end)) is not None
+        ]
+        events.sort(key=lambda e: e.received_ms)  # stable: a segment's order within a ms
+        with self._lock:
+            self._buffer.extend(events)
+            self.skipped += skipped
+            self.polls += 1
+        return len(events)
+
+    def _segments(self, directory: Path) -> list[Path]:
+        known = [p for p in self._offsets if p.parent == directory]
+        try:
+            mtime = directory.stat().st_mtime_ns
+        except FileNotFoundError:
+            return known
+        listed = self._listed.get(directory)
+        if listed == mtime and time.time_ns() - mtime > _RECENT_NS:
+            return known
+        self._listed[directory] = mtime
+        found = [
+            Path(e.path)
+            for e in os.scandir(directory)
+            if e.name.startswith("part-") and e.name.endswith(".jsonl")
+        ]
+        return sorted(set(found) | set(known))
+
+    def _read(self, path: Path, good: bool, into: list[_Pending], first: bool) -> int:
+        """Append the new whole lines of one segment to ``into``; returns lines skipped."""
+        offset = self._offsets.get(path)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return 0
+        if offset is None:
+            offset = max(0, size - BACKFILL_BYTES) if first else 0
+            if offset:
+                offset = _next_line(path, offset)
+            self._offsets[path] = offset
+        if size <= offset:
+            return 0
+        skipped = 0
+        if size - offset > MAX_READ_BYTES:
+            start = _next_line(path, size - MAX_READ_BYTES)
+            skipped = _count_lines(path, offset, start)
+            offset = start
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = f.read(size - offset)
+        last = data.rfind(b"\n")
+        if last == -1:
+            self._offsets[path] = offset
+            return skipped
+        position = offset
+        start = 0
+        while start <= last:
+            end = data.index(b"\n", start)
+            position = offset + end + 1
+            if end > start:
+                into.append(_Pending(path, position, data[start:end], good))
+            start = end + 1
+        self._offsets[path] = position
+        return skipped
+
+    # -- thread ----------------------------------------------------------------------
+
+    def start(self) -> EventFollower:
+        self.poll()
+        self._thread = threading.Thread(target=self._run, name="event-follower", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_ms / 1000):
+            try:
+                self.poll()
+            except OSError as exc:  # a lake that is briefly unreadable: try again next poll
+                log.warning("event follower could not read the lake: %s", exc)
+
+
+def _order(p: _Pending) -> tuple[bytes, int]:
+    """Lines sort by the receive time their xactionId starts with (written first on a line)."""
+    head = p.line[:40]
+    start = head.find(b'"xactionId":"')
+    if start == -1:
+        return (b"", p.end)
+    start += 13
+    stop = head.find(b":", start)
+    return (head[start:stop].rjust(15, b"0"), p.end)
+
+
+def _next_line(path: Path, offset: int) -> int:
+    """The offset of the first line that starts at or after ``offset``."""
+    if offset <= 0:
+        return 0
+    with path.open("rb") as f:
+        f.seek(offset - 1)
+        position = offset - 1
+        while chunk := f.read(_CHUNK):
+            i = chunk.find(b"\n")
+            if i != -1:
+                return position + i + 1
+            position += len(chunk)
+    return position
+
+
+def _count_lines(path: Path, start: int, stop: int) -> int:
+    count = 0
+    with path.open("rb") as f:
+        f.seek(start)
+        left = stop - start
+        while left > 0 and (chunk := f.read(min(_CHUNK, left))):
+            count += chunk.count(b"\n")
+            left -= len(chunk)
+    return count
