@@ -10,6 +10,7 @@ import click
 from collector.cli.control import commands as control_commands
 from collector.cli.serve import serve
 from collector.guard.cli import tokens
+from collector.monitoring.failures_cli import commands as failure_commands
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
 from collector.tags.cli import properties
@@ -31,3 +32,6 @@ for _command in [
     *profile_commands,
 ]:
     main.add_command(_command)
+
+for _command in failure_commands:  # failed list|show|groups, next to failed revalidate
+    failed.add_command(_command)
