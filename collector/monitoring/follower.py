@@ -29,7 +29,7 @@ from collector.monitoring.events import Event, summarise
 log = logging.getLogger(__name__)
 
 _HOUR_MS = 3_600_000
-MAX_READ_BYTES = 32 * 1024 * 1024  # per segment and poll; past it, lines are skipped
+MAX_READ_BYTES = 8 * 1024 * 1024  # per segment and poll; past it, lines are skipped
 BACKFILL_BYTES = 4 * 1024 * 1024  # per segment found at start: its recent tail is loaded
 _RECENT_NS = 2_000_000_000  # a directory changed this recently is listed again
 _CHUNK = 1 << 20
@@ -82,8 +82,11 @@ class EventFollower:
         self.skipped = 0
         self.polls = 0
         self._buffer: deque[Event] = deque(maxlen=self.capacity)
-        self._offsets: dict[Path, int] = {}
-        self._listed: dict[Path, int] = {}  # hour directory -> mtime_ns when listed
+        self._offsets: dict[str, int] = {}  # segment -> offset read to
+        self._paths: dict[str, Path] = {}  # segment -> its Path, made once
+        self._known: dict[str, list[str]] = {}  # hour directory -> its segments
+        self._listed: dict[str, int] = {}  # hour directory -> mtime_ns when listed
+        self._hour_dirs: dict[tuple[str, int], str] = {}
         self._lock = threading.Lock()  # the buffer
         self._polling = threading.Lock()  # offsets: one poll at a time
         self._stop = threading.Event()
@@ -111,19 +114,23 @@ class EventFollower:
         hour = self.clock_ms() // _HOUR_MS
         pending: list[_Pending] = []
         skipped = 0
-        live: set[Path] = set()
-        visited: set[Path] = set()
+        live: set[str] = set()
+        visited: set[str] = set()
         for partition, good in partitions(self.lake_dir):
             for h in (hour - 1, hour):
-                directory = hour_dir(partition, h)
+                directory = self._hour_dir(str(partition), h)
                 visited.add(directory)
                 for path in self._segments(directory):
                     live.add(path)
                     skipped += self._read(path, good, pending, first)
         for path in [p for p in self._offsets if p not in live]:
             del self._offsets[path]  # an hour that left the window
+            del self._paths[path]
         for directory in [d for d in self._listed if d not in visited]:
             del self._listed[directory]
+            self._known.pop(directory, None)
+        if len(self._hour_dirs) > 4 * len(visited) + 64:
+            self._hour_dirs.clear()
         if len(pending) > self.capacity:
             pending.sort(key=_order)
             skipped += len(pending) - self.capacity
@@ -140,31 +147,40 @@ class EventFollower:
             self.polls += 1
         return len(events)
 
-    def _segments(self, directory: Path) -> list[Path]:
-        known = [p for p in self._offsets if p.parent == directory]
+    def _hour_dir(self, partition: str, hour: int) -> str:
+        key = (partition, hour)
+        found = self._hour_dirs.get(key)
+        if found is None:
+            found = self._hour_dirs[key] = str(hour_dir(Path(partition), hour))
+        return found
+
+    def _segments(self, directory: str) -> list[str]:
+        """The segments of an hour directory; listed again only when it may have changed."""
+        known = self._known.get(directory, [])
         try:
-            mtime = directory.stat().st_mtime_ns
+            mtime = os.stat(directory).st_mtime_ns
         except FileNotFoundError:
             return known
-        listed = self._listed.get(directory)
-        if listed == mtime and time.time_ns() - mtime > _RECENT_NS:
+        if self._listed.get(directory) == mtime and time.time_ns() - mtime > _RECENT_NS:
             return known
         self._listed[directory] = mtime
-        found = [
-            Path(e.path)
+        found = {
+            e.path
             for e in os.scandir(directory)
             if e.name.startswith("part-") and e.name.endswith(".jsonl")
-        ]
-        return sorted(set(found) | set(known))
+        }
+        known = self._known[directory] = sorted(found | set(known))
+        return known
 
-    def _read(self, path: Path, good: bool, into: list[_Pending], first: bool) -> int:
+    def _read(self, path: str, good: bool, into: list[_Pending], first: bool) -> int:
         """Append the new whole lines of one segment to ``into``; returns lines skipped."""
         offset = self._offsets.get(path)
         try:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
         except FileNotFoundError:
             return 0
         if offset is None:
+            self._paths[path] = Path(path)
             offset = max(0, size - BACKFILL_BYTES) if first else 0
             if offset:
                 offset = _next_line(path, offset)
@@ -176,20 +192,21 @@ class EventFollower:
             start = _next_line(path, size - MAX_READ_BYTES)
             skipped = _count_lines(path, offset, start)
             offset = start
-        with path.open("rb") as f:
+        with open(path, "rb") as f:
             f.seek(offset)
             data = f.read(size - offset)
         last = data.rfind(b"\n")
         if last == -1:
             self._offsets[path] = offset
             return skipped
+        segment = self._paths[path]
         position = offset
         start = 0
         while start <= last:
             end = data.index(b"\n", start)
             position = offset + end + 1
             if end > start:
-                into.append(_Pending(path, position, data[start:end], good))
+                into.append(_Pending(segment, position, data[start:end], good))
             start = end + 1
         self._offsets[path] = position
         return skipped
@@ -197,7 +214,7 @@ class EventFollower:
     # -- thread ----------------------------------------------------------------------
 
     def start(self) -> EventFollower:
-        self.poll()
+        """Poll on a thread of its own (the first poll too: start-up does not wait for it)."""
         self._thread = threading.Thread(target=self._run, name="event-follower", daemon=True)
         self._thread.start()
         return self
@@ -209,11 +226,13 @@ class EventFollower:
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_ms / 1000):
+        while True:
             try:
                 self.poll()
             except OSError as exc:  # a lake that is briefly unreadable: try again next poll
                 log.warning("event follower could not read the lake: %s", exc)
+            if self._stop.wait(self.poll_ms / 1000):
+                return
 
 
 def _order(p: _Pending) -> tuple[bytes, int]:
@@ -227,11 +246,11 @@ def _order(p: _Pending) -> tuple[bytes, int]:
     return (head[start:stop].rjust(15, b"0"), p.end)
 
 
-def _next_line(path: Path, offset: int) -> int:
+def _next_line(path: str, offset: int) -> int:
     """The offset of the first line that starts at or after ``offset``."""
     if offset <= 0:
         return 0
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         f.seek(offset - 1)
         position = offset - 1
         while chunk := f.read(_CHUNK):
@@ -242,9 +261,9 @@ def _next_line(path: Path, offset: int) -> int:
     return position
 
 
-def _count_lines(path: Path, start: int, stop: int) -> int:
+def _count_lines(path: str, start: int, stop: int) -> int:
     count = 0
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         f.seek(start)
         left = stop - start
         while left > 0 and (chunk := f.read(min(_CHUNK, left))):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,6 +17,7 @@ from collector.app import create_app
 from collector.control.settings import Settings
 from collector.profile.projector import project_once
 from tests.conftest import INLET, ORG, WEB, web_event
+from tests.server import LiveServer
 
 H = {"x-gw-ims-org-id": ORG}
 
@@ -176,3 +179,21 @@ def test_lookups_in_the_lake_by_xaction_id_and_by_id(tiny: tuple[TestClient, Set
     assert_problem(client.get("/debug/events/nothing-like-it", headers=H), 404, "not found")
     assert_problem(client.get("/debug/events/1:2:3", headers=H), 404, "not found")
     assert_problem(client.get(f"/debug/events/{good}?x=1", headers=H), 400, "no query")
+
+
+@pytest.mark.slow
+def test_every_worker_lists_the_events_of_every_worker(tmp_path: Path) -> None:
+    """Two uvicorn workers: each one's follower reads both writers' segments."""
+    with LiveServer(tmp_path / "data", workers=2) as live:
+        acks: list[str] = []
+        deadline = time.monotonic() + 20
+        # New connections spread over the workers; the node in xactionId names the writer.
+        while len({x.split(":")[1] for x in acks}) < 2 or len(acks) < 20:
+            assert time.monotonic() < deadline, "the requests never reached both workers"
+            answer = httpx.post(f"{live.base_url}/collection/{INLET}", json=web_event())
+            acks.append(answer.json()["xactionId"])
+        time.sleep(1.0)
+        # Ten new connections: both workers answer (all on one would have odds of 1 in 512).
+        for _ in range(10):
+            answer = httpx.get(f"{live.base_url}/debug/events?limit=1000", headers=H)
+            assert {e["xactionId"] for e in answer.json()["events"]} == set(acks)

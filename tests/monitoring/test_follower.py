@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import orjson
 
 from collector.control.settings import Settings
 from collector.lake.writer import Lake, LakeEntry
-from collector.monitoring.follower import BACKFILL_BYTES, EventFollower
+from collector.monitoring.follower import BACKFILL_BYTES, MAX_READ_BYTES, EventFollower
 from tests.conftest import INLET, ORG, WEB
 
 _HOUR_MS = 3_600_000
@@ -94,6 +95,44 @@ def test_a_burst_bigger_than_the_buffer_is_counted_as_skipped(settings: Settings
         writer.close()
     # The newest are kept, in order.
     assert [e.event_id for e in follower.snapshot()] == [f"evt-{i}" for i in range(2900, 3000)]
+
+
+def test_memory_stays_flat_under_repeated_bursts(settings: Settings) -> None:
+    follower = EventFollower(settings.lake_dir, capacity=1000)
+    follower.poll()
+    writer = lake(settings, "w1")
+    held = []
+    tracemalloc.start()
+    try:
+        for burst in range(4):
+            t = now_ms()
+            writer.append_blocking([record(burst * 10_000 + i, t) for i in range(4000)])
+            follower.poll()
+            snapshot = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(True, "*collector/monitoring/*")]
+            )
+            held.append(sum(stat.size for stat in snapshot.statistics("filename")))
+    finally:
+        tracemalloc.stop()
+        writer.close()
+    assert follower.skipped == 4 * 3000
+    assert held[3] < held[1] * 1.1, held  # a full buffer does not grow
+
+
+def test_a_segment_that_grew_past_the_read_cap_is_skipped_ahead(settings: Settings) -> None:
+    follower = EventFollower(settings.lake_dir, capacity=100_000)
+    follower.poll()
+    writer = lake(settings, "w1")
+    t = now_ms()
+    count = MAX_READ_BYTES // 4000 * 2
+    try:
+        writer.append_blocking([record(i, t, pad="z" * 4000) for i in range(count)])
+    finally:
+        writer.close()
+    added = follower.poll()
+    assert 0 < added < count
+    assert added + follower.skipped == count
+    assert follower.snapshot()[-1].event_id == f"evt-{count - 1}"
 
 
 def test_a_torn_last_line_waits_for_its_end(settings: Settings) -> None:
