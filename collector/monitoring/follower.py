@@ -76,7 +76,7 @@ class EventFollower:
         clock_ms: Callable[[], int] | None = None,
     ) -> None:
         self.lake_dir = lake_dir
-        self.capacity = max(1, capacity)
+        self.capacity = max(0, capacity)  # 0: switched off, nothing is read
         self.poll_ms = poll_ms
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self.skipped = 0
@@ -105,6 +105,8 @@ class EventFollower:
 
     def poll(self) -> int:
         """Read what arrived since the last poll; returns the number of events added."""
+        if self.capacity == 0:
+            return 0
         with self._polling:
             return self._poll()
 
@@ -201,13 +203,10 @@ class EventFollower:
             return skipped
         segment = self._paths[path]
         position = offset
-        start = 0
-        while start <= last:
-            end = data.index(b"\n", start)
-            position = offset + end + 1
-            if end > start:
-                into.append(_Pending(segment, position, data[start:end], good))
-            start = end + 1
+        for line in data[:last].split(b"\n"):
+            position += len(line) + 1
+            if line:
+                into.append(_Pending(segment, position, line, good))
         self._offsets[path] = position
         return skipped
 
@@ -215,6 +214,8 @@ class EventFollower:
 
     def start(self) -> EventFollower:
         """Poll on a thread of its own (the first poll too: start-up does not wait for it)."""
+        if self.capacity == 0:
+            return self
         self._thread = threading.Thread(target=self._run, name="event-follower", daemon=True)
         self._thread.start()
         return self

@@ -234,3 +234,17 @@ def test_a_lake_that_does_not_exist_yet(tmp_path: Path) -> None:
     follower = EventFollower(tmp_path / "nowhere", capacity=5)
     assert follower.poll() == 0
     assert follower.snapshot() == []
+
+
+def test_a_buffer_of_zero_switches_the_follower_off(settings: Settings) -> None:
+    writer = lake(settings, "w1")
+    try:
+        writer.append_blocking([record(1, now_ms())])
+    finally:
+        writer.close()
+    follower = EventFollower(settings.lake_dir, capacity=0).start()
+    try:
+        assert follower.poll() == 0
+        assert follower.snapshot() == [] and follower._thread is None
+    finally:
+        follower.stop()
