@@ -149,7 +149,10 @@ async def _events(request: Request) -> Response:
     org = _authorize(request)
     filters = parse_filters(request.query_params.multi_items())
     follower: EventFollower = request.app.state.debug_events
-    return json_response(await run_in_threadpool(search, follower, org, filters))
+    answer = await run_in_threadpool(search, follower, org, filters)
+    if filters.identity is not None:  # a read of a person's events, as a profile read is
+        _audit(request, org, "debug.events.search", "identity", filters.identity[:256], {})
+    return json_response(answer)
 
 
 async def _event(request: Request) -> Response:
@@ -169,17 +172,28 @@ async def _event(request: Request) -> Response:
     answer = document(event)
     answer["source"] = source
     answer["profile"] = await run_in_threadpool(lookup.profile_of, state.profiles, event)
+    _audit(request, org, "debug.event.read", "event", event.xaction_id, {"source": source})
+    return json_response(answer)
+
+
+def _audit(
+    request: Request,
+    org: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any],
+) -> None:
     audit.record(
-        state.control.db.conn,
-        actor=f"org-header:{org}",
-        action="debug.event.read",
-        object_type="event",
-        object_id=event.xaction_id,
+        request.app.state.control.db.conn,
+        actor=f"org-header:{org}",  # the credential's actor once _authorize checks one
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
         org_id=org,
         ip=request.client.host if request.client else None,
-        detail={"key": key[:128], "source": source},
+        detail=detail,
     )
-    return json_response(answer)
 
 
 def _find(

@@ -75,6 +75,10 @@ def test_filters_newest_first(client: TestClient) -> None:
     assert [e["xactionId"] for e in events(client, "?status=good")] == [second, first]
     assert len(events(client, "?status=bad")) == 2
     assert [e["xactionId"] for e in events(client, "?identity=ann@example.com")] == [second]
+    searches = client.app.state.control.db.conn.execute(  # type: ignore[attr-defined]
+        "SELECT actor, object_type, object_id FROM audit_log WHERE action = 'debug.events.search'"
+    ).fetchall()
+    assert searches == [(f"org-header:{ORG}", "identity", "ann@example.com")]
     assert [e["xactionId"] for e in events(client, "?identity=email:ann@example.com")] == [second]
     assert events(client, "?identity=ECID:ann@example.com") == []
     assert len(events(client, f"?inlet={INLET}&dataset={WEB}")) == 4
