@@ -57,8 +57,10 @@ class Collector:
         self.url = f"http://127.0.0.1:{self.port}"
         control = ControlPlane(Settings(data_dir=data_dir).control_db_path)
         try:
-            seed.ensure_demo(control, public_url=self.url)
+            made = seed.ensure_demo(control, public_url=self.url)
             inlets = control.inlets(seed.DEMO_ORG)
+            if made is not None:  # every request of a test comes from one address
+                control.set_inlet_limits(made.inlet.id, {"per_ip_per_second": 0})
         finally:
             control.close()
         self.org_id = seed.DEMO_ORG
@@ -71,6 +73,7 @@ class Collector:
             **os.environ,
             "COLLECTOR_RUN_PROJECTOR": os.environ.get("COLLECTOR_RUN_PROJECTOR", "false"),
             "COLLECTOR_DEBUG_POLL_MS": os.environ.get("COLLECTOR_DEBUG_POLL_MS", "50"),
+            "COLLECTOR_SEED_DEMO": "true",  # the demo's tag property, for tag_url
             **(env or {}),
             "COLLECTOR_PUBLIC_URL": self.url,
         }

@@ -71,6 +71,13 @@ def test_a_broken_event_is_reported_with_its_violation(xdm_collector: Collector)
     assert "#/web/webPageDetails/name" in pointers
 
 
+def test_the_tag_url_serves_the_demo_library(xdm_collector: Collector) -> None:
+    with urllib.request.urlopen(xdm_collector.tag_url, timeout=10) as answer:
+        assert answer.status == 200
+        assert "javascript" in answer.headers["content-type"]
+        assert xdm_collector.inlet_id in answer.read().decode()
+
+
 def test_waiting_for_an_event_that_never_came_fails(xdm_collector: Collector) -> None:
     with pytest.raises(CollectorTimeout, match="no event matched"):
         xdm_collector.wait_for_event(identity=uuid.uuid4().hex, timeout=0.3)
