@@ -90,7 +90,7 @@ def paths() -> dict[str, Any]:
                 "tags": ["debug"],
                 "parameters": [
                     _ORG,
-                    _param("inlet", "query", "Only this inlet.", example=seed.DEMO_INLET),
+                    _param("inlet", "query", "Only this inlet (its 64 hex digits)."),
                     _param("dataset", "query", "Only this dataset.", example=seed.WEB_EVENTS),
                     _param("status", "query", "Accepted or failed.", enum=["good", "bad"]),
                     _param("eventType", "query", "Only this eventType."),
