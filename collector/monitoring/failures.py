@@ -28,6 +28,7 @@ SAMPLES = 3
 _HOUR = re.compile(r"^date=(\d{4})-(\d{2})-(\d{2})/hour=(\d{2})$")
 _INDEX = re.compile(r"/\d+(?=/|$)")
 _HOUR_MS = 3_600_000
+_DATASET = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # a directory name, never a path
 
 
 class FailureNotFound(LookupError):
@@ -37,6 +38,8 @@ class FailureNotFound(LookupError):
 def failed_partitions(lake_dir: Path, dataset_id: str | None = None) -> list[Path]:
     base = lake_dir / FAILED_DIR
     if dataset_id is not None:
+        if not _DATASET.match(dataset_id):
+            raise ValueError(f"not a dataset id: {dataset_id[:64]!r}")
         return [base / dataset_id]
     try:
         return sorted(Path(e.path) for e in os.scandir(base) if e.is_dir())
@@ -109,15 +112,15 @@ def listing(
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:
     leaves = leaf_violations(violations_of(record))
-    first = leaves[0] if leaves else None
+    first = None
+    if leaves:
+        first = f"{leaves[0].get('pointerToViolation')}: {leaves[0].get('message')}"
     return {
         "time": iso_ms(_received(record)),
         "xactionId": record.get("xactionId"),
         "datasetId": record.get("datasetId"),
         "reason": record.get("reason"),
-        "violation": (f"{first.get('pointerToViolation')}: {first.get('message')}")
-        if first
-        else None,
+        "violation": first,
         "violations": len(leaves),
     }
 

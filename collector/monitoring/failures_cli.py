@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -12,7 +13,16 @@ from collector.control.settings import Settings
 from collector.monitoring import failures
 from collector.monitoring.events import leaf_violations, parse_time, violations_of
 
-_dataset = click.option("--dataset", "dataset_id", default=None, help="Only this dataset id.")
+
+def _dataset_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
+        raise click.BadParameter("a dataset id is letters, digits, _ and -")
+    return value
+
+
+_dataset = click.option(
+    "--dataset", "dataset_id", default=None, callback=_dataset_id, help="Only this dataset id."
+)
 _since = click.option(
     "--since", default=None, help="Only failures received at or after (ms or ISO 8601)."
 )

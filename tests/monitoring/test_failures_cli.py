@@ -75,6 +75,8 @@ def test_list_filters(settings: Settings, lake: dict) -> None:
     bad = run(settings, "list", "--since", "soon", ok=False)
     assert bad.exit_code == 2 and "--since" in bad.output
     assert "no failed messages" in run(settings, "list", "--since", "2999-01-01").output
+    escape = run(settings, "list", "--dataset", "../..", ok=False)
+    assert escape.exit_code == 2 and "dataset id" in escape.output
 
 
 def test_show_prints_the_stored_record(settings: Settings, lake: dict) -> None:
