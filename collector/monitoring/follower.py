@@ -171,7 +171,7 @@ class EventFollower:
             for e in os.scandir(directory)
             if e.name.startswith("part-") and e.name.endswith(".jsonl")
         }
-        known = self._known[directory] = sorted(found | set(known))
+        known = self._known[directory] = sorted(found)  # a removed segment drops out
         return known
 
     def _read(self, path: str, good: bool, into: list[_Pending], first: bool) -> int:
@@ -187,7 +187,10 @@ class EventFollower:
             if offset:
                 offset = _next_line(path, offset)
             self._offsets[path] = offset
-        if size <= offset:
+        if size < offset:  # rewritten smaller (an erasure): follow its new end, re-read nothing
+            self._offsets[path] = size
+            return 0
+        if size == offset:
             return 0
         skipped = 0
         if size - offset > MAX_READ_BYTES:

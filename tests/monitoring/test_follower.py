@@ -248,3 +248,25 @@ def test_a_buffer_of_zero_switches_the_follower_off(settings: Settings) -> None:
         assert follower.snapshot() == [] and follower._thread is None
     finally:
         follower.stop()
+
+
+def test_a_rewritten_or_removed_segment_is_not_read_again(settings: Settings) -> None:
+    follower = EventFollower(settings.lake_dir, capacity=10)
+    follower.poll()
+    writer = lake(settings, "w1")
+    t = now_ms()
+    try:
+        writer.append_blocking([record(1, t), record(2, t)])
+    finally:
+        writer.close()
+    follower.poll()
+    (segment,) = settings.lake_dir.rglob("part-*.jsonl")
+    segment.write_bytes(record(2, t).line + b"\n")  # rewritten without the first line
+    assert follower.poll() == 0
+    with segment.open("ab") as f:
+        f.write(record(3, t).line + b"\n")
+    assert follower.poll() == 1
+    segment.unlink()
+    assert follower.poll() == 0
+    assert [e.event_id for e in follower.snapshot()] == ["evt-1", "evt-2", "evt-3"]
+    assert str(segment) not in follower._offsets
