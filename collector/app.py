@@ -30,6 +30,7 @@ from collector.ingest.pipeline import Pipeline
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
+from collector.monitoring import debug_routes
 from collector.privacy import routes as privacy_routes
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.profiles = ProfileStore.open(settings)
         app.state.access = Access(settings)
         app.state.console = console.Console(settings)
+        app.state.debug_events = debug_routes.start_follower(settings)
         projector = ProjectorProcess(settings) if settings.run_projector else None
         if projector is not None:
             projector.start()  # a no-op in workers where a sibling already supervises one
@@ -78,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if projector is not None:
                 projector.stop()
+            app.state.debug_events.stop()
             app.state.profiles.close()
             app.state.access.close()
             app.state.console.close()
@@ -99,6 +102,7 @@ def _routes() -> list[BaseRoute]:
         *ingest.routes(),  # first: the hot path matches on its first tries
         Route("/health", _health, methods=["GET"]),
         *monitoring.routes(),
+        *debug_routes.routes(),
         *schema_routes.routes(),
         *profile_routes.routes(),
         *ims.routes(),

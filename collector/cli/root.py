@@ -12,6 +12,7 @@ from collector.cli.serve import serve
 from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
 from collector.guard.users_cli import users
+from collector.monitoring.failures_cli import commands as failure_commands
 from collector.privacy.cli import commands as privacy_commands
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
@@ -40,3 +41,6 @@ for _command in [
     main.add_command(_command)
 for _step in build_commands:
     properties.add_command(_step)
+
+for _command in failure_commands:  # failed list|show|groups, next to failed revalidate
+    failed.add_command(_command)

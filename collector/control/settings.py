@@ -87,6 +87,11 @@ class Settings:
     access_token_ttl: int = 86_400
     # Console sessions end after this many minutes without a request (and 12 h after sign-in).
     session_idle_minutes: int = 30
+    # The debug event follower (GET /debug/events): events kept per worker, poll interval,
+    # and how many recent hours a lookup by ``_id`` scans when the profile store lacks it.
+    debug_buffer_events: int = 10_000
+    debug_poll_ms: int = 200
+    debug_lookup_hours: int = 6
 
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -14,6 +14,8 @@ PROTECTED = {
     "profileErase": "profile:delete",
     "privacyJobs": "profile:delete",
     "privacyJob": "profile:delete",
+    "debugEvents": "debug:read",
+    "debugEvent": "debug:read",
     "datasetCounts": "monitoring:read",
     "listSchemas": "schemas:read",
     "showSchema": "schemas:read",
