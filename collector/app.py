@@ -22,6 +22,7 @@ from collector.guard.ratelimit import RateLimits
 from collector.guard.tokens import TokenStore
 from collector.ingest import routes as ingest
 from collector.ingest.pipeline import Pipeline
+from collector.ingest.receiver import BodyBudget
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> Starlette:
         tokens = TokenStore(settings.control_db_path)
         limits = RateLimits(settings.rate_limit_storage)
         guard = Guard(settings, tokens=tokens, limits=limits)
+        app.state.bodies = BodyBudget(settings.max_buffered_bytes)
         app.state.pipeline = Pipeline(
             settings, control=control, registry=registry, lake=lake, guard=guard
         )

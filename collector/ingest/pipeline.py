@@ -1,7 +1,11 @@
 """The ingest pipeline. The order of stages is written here and nowhere else.
 
+It knows no HTTP: an adapter (``routes``) hands it the inlet, the request head as data
+(``IngestRequest``) and the body as an awaitable of bytes, and renders the ``Result``.
+
 Per request (``Pipeline.ingest``):
-    inlet → authenticate → rate-limit requests → read body → rate-limit messages
+    inlet → authenticate → rate-limit requests → receive body → decode → rate-limit messages
+    → (batch: a batch slot, waited for within a deadline)
     → for each message: envelope → route (org, dataset, schema) → validate → enrich
     → lake append (durable) → acknowledge.
 """
@@ -10,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 
 from collector.control.plane import ControlPlane, Dataset, Inlet
 from collector.control.settings import Settings
@@ -25,17 +28,17 @@ from collector.errors import (
     InletNotFound,
     InvalidMessage,
     InvalidMessageFormat,
+    Overloaded,
     PayloadTooLarge,
+    StorageUnavailable,
     UnknownXdmFormat,
     WrongOrg,
 )
-from collector.guard import cors
-from collector.ingest import body, envelope
+from collector.ingest import body as bodies
+from collector.ingest import envelope
 from collector.ingest.enrich import ClientInfo, XactionIds
+from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
-from collector.web.responses import json_response, problem_response
-
-_SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "synchronousValidation"}
 
 
 class Registry(Protocol):
@@ -47,8 +50,10 @@ class Registry(Protocol):
 class Guard(Protocol):
     """Authentication and rate limits (collector/guard/inlet.py)."""
 
-    def authenticate(self, inlet: Inlet, request: Request) -> bool: ...
-    def limit_request(self, inlet: Inlet, request: Request, *, sync: bool) -> dict[str, str]: ...
+    def authenticate(self, inlet: Inlet, authorization: str | None) -> bool: ...
+    def limit_request(
+        self, inlet: Inlet, client_ip: str | None, *, sync: bool
+    ) -> dict[str, str]: ...
     def limit_messages(self, inlet: Inlet, count: int) -> dict[str, str]: ...
 
 
@@ -84,37 +89,57 @@ class Pipeline:
 
     # -- request level ---------------------------------------------------------------
 
-    async def ingest(self, request: Request, *, batch: bool) -> Response:
-        inlet = self.control.inlet(request.path_params["inlet_id"])
-        extra = cors.headers(inlet, request)
+    async def ingest(
+        self, inlet: Inlet | None, request: IngestRequest, body: Body, *, batch: bool
+    ) -> Result:
+        """Answer one request; ``inlet`` is the inlet ``request.inlet_id`` names, if any."""
+        extra: dict[str, str] = {}
         try:
             if inlet is None:
-                raise InletNotFound("Inlet is not found", inlet_id=request.path_params["inlet_id"])
-            sync_key, sync = (None, False) if batch else _sync_flag(request)
-            authenticated = self.guard.authenticate(inlet, request)
-            extra |= self.guard.limit_request(inlet, request, sync=sync)
+                raise InletNotFound("Inlet is not found", inlet_id=request.inlet_id)
+            sync_key, sync = (None, False) if batch else (request.sync_key, request.sync)
+            authenticated = self.guard.authenticate(inlet, request.authorization)
+            extra |= self.guard.limit_request(inlet, request.client_ip, sync=sync)
+            raw = await body()
             if batch:
-                async with self._batches:
-                    messages = _messages(
-                        await body.read_json(request, self.settings),
-                        self.settings.max_batch_messages,
-                    )
+                async with self._batch_slot():
+                    document = bodies.decode_json(raw, request.content_encoding, self.settings)
+                    messages = _messages(document, self.settings.max_batch_messages)
                     extra |= self.guard.limit_messages(inlet, len(messages))
                     ctx = self._context(inlet, request, authenticated)
-                    return json_response(await self._batch(ctx, messages), 207, extra)
-            message = await body.read_json(request, self.settings)
+                    return Result(207, await self._batch(ctx, messages), extra)
+            message = bodies.decode_json(raw, request.content_encoding, self.settings)
             extra |= self.guard.limit_messages(inlet, 1)
             ctx = self._context(inlet, request, authenticated)
-            return json_response(await self._single(ctx, message, sync_key, sync), 200, extra)
+            return Result(200, await self._single(ctx, message, sync_key, sync), extra)
         except CollectorError as err:
             if inlet is not None:
                 err.with_context(inlet.id, inlet.org_id)
-            return problem_response(err, extra)
+            return Result.refusal(err, extra)
 
-    def _context(self, inlet: Inlet, request: Request, authenticated: bool) -> Context:
-        peer = request.client.host if request.client else None
-        client = self.client_info.build(peer, request.headers.get("user-agent"))
+    @asynccontextmanager
+    async def _batch_slot(self) -> AsyncIterator[None]:
+        """One of the worker's batch slots, or 503 when none frees up within the deadline."""
+        try:
+            async with asyncio.timeout(self.settings.batch_queue_timeout_seconds):
+                await self._batches.acquire()
+        except TimeoutError:
+            raise Overloaded("Too many batches are in progress; retry later") from None
+        try:
+            yield
+        finally:
+            self._batches.release()
+
+    def _context(self, inlet: Inlet, request: IngestRequest, authenticated: bool) -> Context:
+        client = self.client_info.build(request.client_ip, request.user_agent)
         return Context(inlet, self.clock_ms(), authenticated, client)
+
+    async def _append(self, entries: list[LakeEntry]) -> None:
+        """Append to the lake; its refusal is shared by a whole commit group: copy it."""
+        try:
+            await self.lake.append(entries)
+        except StorageUnavailable as exc:
+            raise StorageUnavailable(exc.detail) from None
 
     async def _single(
         self, ctx: Context, message: object, sync_key: str | None, sync: bool
@@ -122,7 +147,7 @@ class Pipeline:
         xaction_id = self.ids.next(ctx.received_ms)
         entry, error = self._process(ctx, message, xaction_id, sync=sync)
         if entry is not None:
-            await self.lake.append([entry])
+            await self._append([entry])
         if error is not None:
             raise error
         return {
@@ -152,7 +177,7 @@ class Pipeline:
                         "message": error.message,
                     }
                 )
-        await self.lake.append(entries)
+        await self._append(entries)
         return {
             "inletId": ctx.inlet.id,
             "batchId": batch_id,
@@ -251,16 +276,6 @@ class Pipeline:
             "raw": message,
         }
         return LakeEntry(f"_failed/{dataset_id}", ctx.received_ms, orjson.dumps(record))
-
-
-def _sync_flag(request: Request) -> tuple[str | None, bool]:
-    if not request.scope.get("query_string"):
-        return None, False
-    for key, value in request.query_params.multi_items():
-        spelling = _SYNC_KEYS.get(key.lower())
-        if spelling is not None:
-            return spelling, value.strip().lower() == "true"
-    return None, False
 
 
 def _messages(document: object, limit: int) -> list[Any]:

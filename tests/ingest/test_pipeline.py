@@ -1,0 +1,110 @@
+"""The pipeline without HTTP: bytes and plain values in, a ``Result`` out."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from collector.control import seed
+from collector.control.plane import ControlPlane
+from collector.control.settings import Settings
+from collector.guard.inlet import Guard
+from collector.guard.ratelimit import RateLimits
+from collector.guard.tokens import TokenStore
+from collector.ingest.pipeline import Pipeline
+from collector.ingest.request import PROBLEM_JSON, IngestRequest, given
+from collector.lake.writer import Lake
+from collector.schemas.registry import SchemaRegistry
+from tests.conftest import INLET, ORG, accepted, web_event
+
+
+@pytest.fixture
+def pipeline(settings: Settings) -> Iterator[Pipeline]:
+    settings.data_dir.mkdir(parents=True)
+    control = ControlPlane(settings.control_db_path)
+    seed.ensure_demo(control, public_url=settings.public_url)
+    tokens = TokenStore(settings.control_db_path)
+    limits = RateLimits(settings.rate_limit_storage)
+    lake = Lake(settings)
+    yield Pipeline(
+        settings,
+        control=control,
+        registry=SchemaRegistry.load(settings.schemas_dir),
+        lake=lake,
+        guard=Guard(settings, tokens=tokens, limits=limits),
+    )
+    lake.close()
+    limits.close()
+    tokens.close()
+    control.close()
+
+
+def run(pipeline: Pipeline, inlet: Any, request: IngestRequest, raw: bytes, batch: bool) -> Any:
+    return asyncio.run(pipeline.ingest(inlet, request, given(raw), batch=batch))
+
+
+def head(**fields: object) -> IngestRequest:
+    return IngestRequest(inlet_id=INLET, client_ip="192.0.2.7", **fields)  # type: ignore[arg-type]
+
+
+def test_a_single_message_from_bytes(pipeline: Pipeline, settings: Settings) -> None:
+    inlet = pipeline.control.inlet(INLET)
+    raw = orjson.dumps(web_event())
+    result = run(pipeline, inlet, head(), raw, batch=False)
+    assert result.status == 200
+    assert result.body["inletId"] == INLET
+    assert result.body["syncValidation"] == {"skipped": True}
+    assert "ratelimit-limit" in result.headers
+    [record] = accepted(settings)
+    assert record["client"]["ip"] == "192.0.2.0"  # the default policy truncates
+
+
+def test_a_gzipped_batch_and_the_sync_flag(pipeline: Pipeline, settings: Settings) -> None:
+    inlet = pipeline.control.inlet(INLET)
+    raw = gzip.compress(orjson.dumps({"messages": [web_event(), {"nope": 1}]}))
+    result = run(pipeline, inlet, head(content_encoding="gzip"), raw, batch=True)
+    assert result.status == 207
+    assert [sorted(r) for r in result.body["responses"]] == [
+        ["xactionId"],
+        ["message", "status", "statusCode", "xactionId"],
+    ]
+    sync = head(sync_key="synchronousValidation", sync=True)
+    result = run(pipeline, inlet, sync, orjson.dumps(web_event()), batch=False)
+    assert result.body["synchronousValidation"] == {"status": "pass"}
+    assert len(accepted(settings)) == 2
+
+
+def test_refusals_are_problem_results(pipeline: Pipeline) -> None:
+    inlet = pipeline.control.inlet(INLET)
+    result = run(pipeline, None, head(), b"{}", batch=False)
+    assert (result.status, result.media_type) == (404, PROBLEM_JSON)
+    assert result.body["title"] == "Inlet not found"
+    result = run(pipeline, inlet, head(), b"{", batch=False)
+    assert result.status == 400
+    assert result.body["report"]["message"] == (
+        f"inletId: [{INLET}] imsOrgId: [{ORG}] Message has unknown xdm format"
+    )
+
+
+def test_the_body_is_not_read_for_an_unknown_inlet(pipeline: Pipeline) -> None:
+    async def body() -> bytes:
+        raise AssertionError("read")
+
+    result = asyncio.run(pipeline.ingest(None, head(), body, batch=True))
+    assert result.status == 404
+
+
+def test_the_pipeline_imports_no_http() -> None:
+    code = (
+        "import sys, collector.ingest.pipeline, collector.ingest.body;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
