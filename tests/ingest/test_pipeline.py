@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -27,6 +30,12 @@ from tests.conftest import INLET, ORG, accepted, web_event
 
 @pytest.fixture
 def pipeline(settings: Settings) -> Iterator[Pipeline]:
+    with pipeline_for(settings) as pipe:
+        yield pipe
+
+
+@contextmanager
+def pipeline_for(settings: Settings) -> Iterator[Pipeline]:
     settings.data_dir.mkdir(parents=True)
     control = ControlPlane(settings.control_db_path)
     seed.ensure_demo(control, public_url=settings.public_url)
@@ -108,3 +117,38 @@ def test_the_pipeline_imports_no_http() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_queued_batch_waits_for_a_slot_within_a_deadline(settings: Settings) -> None:
+    quick = dataclasses.replace(settings, max_concurrent_batches=1, batch_queue_timeout_seconds=0.2)
+    with pipeline_for(quick) as pipe:
+        inlet = pipe.control.inlet(INLET)
+        raw = orjson.dumps({"messages": [web_event()]})
+
+        async def scenario() -> tuple[Any, float, Any]:
+            holder = asyncio.Event()
+
+            async def slow_body() -> bytes:
+                await holder.wait()
+                return raw
+
+            # A body still arriving holds no slot: a second batch goes through meanwhile.
+            slow = asyncio.ensure_future(pipe.ingest(inlet, head(), slow_body, batch=True))
+            passed = await pipe.ingest(inlet, head(), given(raw), batch=True)
+            assert passed.status == 207
+            async with pipe._batch_slot():  # every slot busy
+                started = time.perf_counter()
+                queued = await pipe.ingest(inlet, head(), given(raw), batch=True)
+                waited = time.perf_counter() - started
+            holder.set()
+            return queued, waited, await slow
+
+        queued, waited, slow = asyncio.run(scenario())
+    assert queued.status == 503
+    assert queued.headers["retry-after"] == "1"
+    assert queued.body["title"] == "Service Unavailable"
+    assert queued.body["report"]["message"].endswith(
+        "Too many batches are in progress; retry later"
+    )
+    assert 0.2 <= waited < 2.0
+    assert slow.status == 207
