@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unprocessable
 from collector.profile import erasure, reader
 from collector.profile.store import ProfileStore
+from collector.web import params
 
 PATH = "/data/core/ups/access/entities"
 PROFILE_SCHEMA = "_xdm.context.profile"
@@ -180,12 +181,9 @@ def _int(query: QueryParams, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        number = int(value)
-    except ValueError:
-        raise BadProfileRequest(f"query parameter {name} must be an integer") from None
-    if number < 0:
-        raise BadProfileRequest(f"query parameter {name} must not be negative")
-    return number
+        return params.integer(value, minimum=0)
+    except ValueError as exc:
+        raise BadProfileRequest(f"query parameter {name} {exc}") from None
 
 
 def _fields(query: QueryParams) -> list[str]:
