@@ -15,13 +15,18 @@ from collector.errors import (
     UnknownXdmFormat,
     UnsupportedMediaType,
 )
+from collector.ingest import numbers
+
+Lossy = dict[numbers.Path, str]
+_NONE: Lossy = {}  # shared, never written to
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
 _TO_ANGLE = bytes.maketrans(b"[{]}", b"<<>>")
 
 
-def decode_json(raw: bytes, encoding: str | None, settings: Settings) -> Any:
-    """The parsed JSON of a raw body in ``encoding``, or a ``CollectorError``."""
+def decode_json(raw: bytes, encoding: str | None, settings: Settings) -> tuple[Any, Lossy]:
+    """The parsed JSON of a raw body in ``encoding`` and its lossy numbers by path (nearly
+    always none: see ``numbers``), or a ``CollectorError``."""
     encoding = "identity" if encoding is None else encoding.strip().lower()
     if encoding in ("gzip", "x-gzip", "deflate"):
         raw = _decompress(raw, encoding, settings.max_decompressed_bytes)
@@ -31,11 +36,35 @@ def decode_json(raw: bytes, encoding: str | None, settings: Settings) -> Any:
         raise UnknownXdmFormat()
     try:
         parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "infinity" not in str(exc):
+            raise UnknownXdmFormat() from None
+        return _exact(raw, settings)
+    if too_deep(parsed, raw, settings.max_json_depth):
+        raise _too_deep(settings)
+    if numbers.suspect(raw):
+        return _exact(raw, settings)
+    return parsed, _NONE
+
+
+def _exact(raw: bytes, settings: Settings) -> tuple[Any, Lossy]:
+    try:
+        parsed, lossy = numbers.exact(raw)
+    except RecursionError:
+        raise _too_deep(settings) from None
+    except ValueError:
         raise UnknownXdmFormat() from None
     if too_deep(parsed, raw, settings.max_json_depth):
-        raise InvalidMessageFormat(f"JSON nesting is deeper than {settings.max_json_depth} levels")
-    return parsed
+        raise _too_deep(settings)
+    try:  # what orjson refuses beyond numbers (lone surrogates) must not reach the lake
+        orjson.dumps(parsed)
+    except TypeError:
+        raise UnknownXdmFormat() from None
+    return parsed, lossy
+
+
+def _too_deep(settings: Settings) -> InvalidMessageFormat:
+    return InvalidMessageFormat(f"JSON nesting is deeper than {settings.max_json_depth} levels")
 
 
 def _decompress(raw: bytes, encoding: str, limit: int) -> bytes:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,16 +35,20 @@ from collector.errors import (
     WrongOrg,
 )
 from collector.ingest import body as bodies
-from collector.ingest import envelope
+from collector.ingest import envelope, numbers
+from collector.ingest.body import Lossy
 from collector.ingest.enrich import ClientInfo, XactionIds
 from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
+from collector.schemas.violations import Violation
 
 
 class Registry(Protocol):
     def class_of(self, schema_id: str) -> str | None: ...
     def kind(self, schema_id: str) -> str: ...
-    def validate(self, schema_id: str, entity: object) -> list[dict[str, Any]]: ...
+    def validate(
+        self, schema_id: str, entity: object, *, extra: Sequence[Violation] = ()
+    ) -> list[dict[str, Any]]: ...
 
 
 class Guard(Protocol):
@@ -103,15 +107,18 @@ class Pipeline:
             raw = await body()
             if batch:
                 async with self._batch_slot():
-                    document = bodies.decode_json(raw, request.content_encoding, self.settings)
+                    document, lossy = bodies.decode_json(
+                        raw, request.content_encoding, self.settings
+                    )
                     messages = _messages(document, self.settings.max_batch_messages)
                     extra |= self.guard.limit_messages(inlet, len(messages))
                     ctx = self._context(inlet, request, authenticated)
-                    return Result(207, await self._batch(ctx, messages), extra)
-            message = bodies.decode_json(raw, request.content_encoding, self.settings)
+                    return Result(207, await self._batch(ctx, messages, lossy), extra)
+            message, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
             extra |= self.guard.limit_messages(inlet, 1)
             ctx = self._context(inlet, request, authenticated)
-            return Result(200, await self._single(ctx, message, sync_key, sync), extra)
+            answer = await self._single(ctx, message, sync_key, sync, lossy)
+            return Result(200, answer, extra)
         except CollectorError as err:
             if inlet is not None:
                 err.with_context(inlet.id, inlet.org_id)
@@ -142,10 +149,11 @@ class Pipeline:
             raise StorageUnavailable(exc.detail) from None
 
     async def _single(
-        self, ctx: Context, message: object, sync_key: str | None, sync: bool
+        self, ctx: Context, message: object, sync_key: str | None, sync: bool, lossy: Lossy
     ) -> dict[str, Any]:
         xaction_id = self.ids.next(ctx.received_ms)
-        entry, error = self._process(ctx, message, xaction_id, sync=sync)
+        found = numbers.entity_violations(lossy) if lossy else None
+        entry, error = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
         if entry is not None:
             await self._append([entry])
         if error is not None:
@@ -157,13 +165,14 @@ class Pipeline:
             sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
         }
 
-    async def _batch(self, ctx: Context, messages: list[Any]) -> dict[str, Any]:
+    async def _batch(self, ctx: Context, messages: list[Any], lossy: Lossy) -> dict[str, Any]:
         batch_id = self.ids.next(ctx.received_ms)
         entries: list[LakeEntry] = []
         responses: list[dict[str, Any]] = []
         for index, message in enumerate(messages):
             xaction_id = f"{batch_id}-{index}"
-            entry, error = self._process(ctx, message, xaction_id, sync=False)
+            found = numbers.entity_violations(lossy, ("messages", index)) if lossy else None
+            entry, error = self._process(ctx, message, xaction_id, sync=False, lossy=found)
             if entry is not None:
                 entries.append(entry)
             if error is None:
@@ -188,15 +197,26 @@ class Pipeline:
     # -- message level ---------------------------------------------------------------
 
     def _process(
-        self, ctx: Context, message: object, xaction_id: str, *, sync: bool
+        self,
+        ctx: Context,
+        message: object,
+        xaction_id: str,
+        *,
+        sync: bool,
+        lossy: list[Violation] | None = None,
     ) -> tuple[LakeEntry | None, CollectorError | None]:
-        """Run the message stages; returns the line to store and the error to report."""
+        """Run the message stages; returns the line to store and the error to report.
+        ``lossy``: the message's numbers no float holds, reported as violations."""
         org = ctx.inlet.org_id
         try:
             env = envelope.parse(message)
             org = env.org_id or org
             dataset = self._route(ctx.inlet, env)
-            violations = self.registry.validate(dataset.schema_id, env.entity)
+            violations = (
+                self.registry.validate(dataset.schema_id, env.entity)
+                if lossy is None
+                else self.registry.validate(dataset.schema_id, env.entity, extra=lossy)
+            )
         except CollectorError as err:
             err.with_context(ctx.inlet.id, org)
             return self._failed(ctx, message, xaction_id, err), err
