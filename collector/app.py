@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
@@ -26,6 +26,7 @@ from collector.ingest.receiver import BodyBudget
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
+from collector.monitoring import health
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
@@ -34,7 +35,7 @@ from collector.schemas.registry import SchemaRegistry
 from collector.tags import routes as tags_routes
 from collector.tags.demo import open_tag_store
 from collector.web import openapi
-from collector.web.responses import json_response, problem_response
+from collector.web.responses import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +90,13 @@ def create_app(settings: Settings) -> Starlette:
 def _routes() -> list[BaseRoute]:
     return [
         *ingest.routes(),  # first: the hot path matches on its first tries
-        Route("/health", _health, methods=["GET"]),
+        *health.routes(),
         *monitoring.routes(),
         *schema_routes.routes(),
         *profile_routes.routes(),
         *tags_routes.routes(),
         *openapi.routes(),
     ]
-
-
-async def _health(request: Request) -> Response:
-    return json_response({"status": "ok"})
 
 
 async def _collector_error(request: Request, exc: Exception) -> Response:

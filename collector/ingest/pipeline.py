@@ -90,6 +90,8 @@ class Pipeline:
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self.client_info = ClientInfo(settings)
         self._batches = asyncio.Semaphore(settings.max_concurrent_batches)
+        # When the last lake append failed, and why (``/health`` reports it); None after a success.
+        self.last_lake_failure: tuple[float, str] | None = None
 
     # -- request level ---------------------------------------------------------------
 
@@ -146,7 +148,9 @@ class Pipeline:
         try:
             await self.lake.append(entries)
         except StorageUnavailable as exc:
+            self.last_lake_failure = (time.monotonic(), exc.detail)
             raise StorageUnavailable(exc.detail) from None
+        self.last_lake_failure = None
 
     async def _single(
         self, ctx: Context, message: object, sync_key: str | None, sync: bool, lossy: Lossy

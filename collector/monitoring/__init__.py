@@ -1,4 +1,5 @@
 """Monitoring: what arrived, read from the lake itself.
 
-``datasets`` counts accepted and failed lines per dataset (``GET /monitoring/datasets``).
+``datasets`` counts accepted and failed lines per dataset (``GET /monitoring/datasets``);
+``health`` says whether the lake takes writes (``GET /health``).
 """

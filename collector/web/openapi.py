@@ -193,7 +193,16 @@ def _service_paths() -> dict[str, Any]:
     return {
         "/health": {
             "get": _operation(
-                "health", "Liveness.", "service", responses={"200": _json(ref("Health"), "Up.")}
+                "health",
+                "Liveness, and whether the lake takes writes.",
+                "service",
+                responses={
+                    "200": _json(ref("Health"), "Up."),
+                    "503": _problem(
+                        "The lake is not writable (the reason is in the report); retry later.",
+                        headers={"Retry-After": _RETRY_AFTER},
+                    ),
+                },
             )
         },
         "/openapi.json": {
