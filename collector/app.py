@@ -82,7 +82,11 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[*_routes(), *tags_routes.static_routes(settings.static_dir)],
-        exception_handlers={HTTPException: _http_error, CollectorError: _collector_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            CollectorError: _collector_error,
+            Exception: _internal_error,
+        },
         lifespan=lifespan,
     )
 
@@ -102,6 +106,11 @@ def _routes() -> list[BaseRoute]:
 async def _collector_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CollectorError)
     return problem_response(exc)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: the problem shape still (the exception is logged by Starlette)."""
+    return problem_response(CollectorError("Internal error"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

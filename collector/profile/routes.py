@@ -25,6 +25,7 @@ from collector.errors import CollectorError, InvalidMessageFormat, NotFound, Unp
 from collector.profile import erasure, reader
 from collector.profile.store import ProfileStore
 from collector.web import params
+from collector.web.responses import problem_response
 
 PATH = "/data/core/ups/access/entities"
 PROFILE_SCHEMA = "_xdm.context.profile"
@@ -70,9 +71,7 @@ async def entities(request: Request) -> Response:
         else:
             body = await run_in_threadpool(_get, store, request.query_params, request.url.path)
     except CollectorError as exc:
-        return Response(
-            orjson.dumps(exc.problem()), exc.status, media_type="application/problem+json"
-        )
+        return problem_response(exc)
     return Response(orjson.dumps(body), media_type="application/json")
 
 
