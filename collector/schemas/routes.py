@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from collector.errors import NotFound
 from collector.schemas.registry import SchemaRegistry
-from collector.web.responses import json_response
+from collector.web.responses import json_response, problem_response
 
 
 async def _list(request: Request) -> Response:
@@ -29,7 +29,7 @@ async def _show(request: Request) -> Response:
     registry: SchemaRegistry = request.app.state.registry
     schema_id = request.path_params["schema_id"]
     if not registry.knows(schema_id):
-        raise NotFound(f"Schema [{schema_id[:256]}] is not found")
+        return problem_response(NotFound(f"Schema [{schema_id[:256]}] is not found"))
     composed = request.query_params.get("composed", "").lower() == "true"
     return json_response(registry.composed(schema_id) if composed else registry.schema(schema_id))
 
