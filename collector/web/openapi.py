@@ -80,7 +80,11 @@ _INLET_ERRORS = {
     "429": _problem(
         "A rate limit is exceeded.", headers={"Retry-After": _RETRY_AFTER, **_RATE_HEADERS}
     ),
-    "503": _problem("Storage is not writable; retry with back-off."),
+    "503": _problem(
+        "Storage is not writable, or the worker is busy (request bodies buffered, batch "
+        "slots taken); retry after Retry-After, with back-off.",
+        headers={"Retry-After": _RETRY_AFTER},
+    ),
 }
 _INLET_ID = _param(
     "inletId", "path", "The inlet: 64 lowercase hex digits.", example=seed.DEMO_INLET
