@@ -3,9 +3,11 @@ and within the worker's budget of bytes buffered across every body in flight.
 
 A body is received before the request waits for anything else (a batch slot), so a client
 that trickles its body holds only its own bytes, never a slot others need. The budget is what
-keeps memory flat under many stalled uploads: a declared ``Content-Length`` is reserved up
-front, a chunked body as it arrives; a request that would pass the budget is answered 503
-with ``Retry-After`` at once, and its body is not read.
+keeps memory flat under many stalled uploads: it counts the bytes actually received and not
+yet answered, so slow clients that send little hold little of it. A request whose declared
+``Content-Length`` would take the count past the budget is answered 503 with ``Retry-After``
+at once, before its body is read; a body whose bytes take it past the budget as they arrive
+(chunked, or others grew meanwhile) is answered the same way then.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ class BodyBudget:
         self.limit = limit
         self.held = 0
 
-    def take(self, size: int) -> None:
+    def check(self, size: int) -> None:
+        """Refuse (503) a body of ``size`` more bytes than the budget has room for."""
         if self.held + size > self.limit:
             raise Overloaded(
                 "Too many request bodies are being received; retry later", headers=dict(_CLOSE)
             )
+
+    def take(self, size: int) -> None:
+        self.check(size)
         self.held += size
 
     def give(self, size: int) -> None:
@@ -63,7 +69,7 @@ class Upload:
                 raise UnknownXdmFormat() from None
             if declared > limit:
                 raise _too_large(limit)
-            self._reserve(declared)
+            self._budget.check(declared)
         chunks: list[bytes] = []
         size = 0
         receive = self._receive  # the ASGI channel itself: no generator per request
@@ -77,8 +83,8 @@ class Upload:
                     size += len(chunk)
                     if size > limit:
                         raise _too_large(limit)
-                    if size > self._held:
-                        self._reserve(size)
+                    self._budget.take(len(chunk))
+                    self._held += len(chunk)
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
@@ -91,12 +97,6 @@ class Upload:
     def release(self) -> None:
         self._budget.give(self._held)
         self._held = 0
-
-    def _reserve(self, total: int) -> None:
-        """Hold ``total`` bytes of the budget for this body (it only grows)."""
-        if total > self._held:
-            self._budget.take(total - self._held)
-            self._held = total
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -41,21 +41,43 @@ def test_chunked_bodies_are_charged_as_they_arrive(settings: Settings) -> None:
     asyncio.run(scenario())
 
 
-def test_a_declared_length_is_reserved_before_a_byte_is_read(settings: Settings) -> None:
+def test_a_declared_length_past_the_budget_is_refused_before_a_byte_is_read(
+    settings: Settings,
+) -> None:
     budget = BodyBudget(1000)
 
     async def scenario() -> None:
-        holder = Upload(channel(b"x" * 10).get, "900", settings, budget)
-        assert await holder.read() == b"x" * 10
+        holder = Upload(channel(b"x" * 900).get, "900", settings, budget)
+        assert await holder.read() == b"x" * 900
         assert budget.held == 900
-        refused = Upload(channel().get, "200", settings, budget)  # nothing to receive: no wait
+        arriving = channel(b"y" * 200)
+        refused = Upload(arriving.get, "200", settings, budget)
         with pytest.raises(Overloaded):
             await refused.read()
+        assert arriving.qsize() == 1  # not a byte of it was received
         refused.release()
         holder.release()
         assert budget.held == 0
         with pytest.raises(PayloadTooLarge):
             await Upload(channel().get, str(settings.max_body_bytes + 1), settings, budget).read()
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_body_holds_only_what_it_sent(settings: Settings) -> None:
+    budget = BodyBudget(1000)
+
+    async def scenario() -> None:
+        trickle = Upload(channel(b"{", end=False).get, "900", settings, budget)
+        reading = asyncio.ensure_future(trickle.read())
+        await asyncio.sleep(0.01)
+        assert budget.held == 1  # the byte it sent, not the 900 it announced
+        other = Upload(channel(b"z" * 900).get, "900", settings, budget)
+        assert await other.read() == b"z" * 900
+        other.release()
+        reading.cancel()
+        trickle.release()
+        assert budget.held == 0
 
     asyncio.run(scenario())
 
