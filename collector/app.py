@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from collector.console import signin as console
 from collector.control import lifeline
@@ -27,10 +27,11 @@ from collector.guard.ratelimit import RateLimits
 from collector.guard.tokens import TokenStore
 from collector.ingest import routes as ingest
 from collector.ingest.pipeline import Pipeline
+from collector.ingest.receiver import BodyBudget
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
-from collector.monitoring import debug_routes
+from collector.monitoring import debug_routes, health
 from collector.privacy import routes as privacy_routes
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
@@ -40,7 +41,7 @@ from collector.schemas.registry import SchemaRegistry
 from collector.tags import routes as tags_routes
 from collector.tags.demo import open_tag_store
 from collector.web import openapi
-from collector.web.responses import json_response, problem_response
+from collector.web.responses import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         tokens = TokenStore(settings.control_db_path)
         limits = RateLimits(settings.rate_limit_storage)
         guard = Guard(settings, tokens=tokens, limits=limits)
+        app.state.bodies = BodyBudget(settings.max_buffered_bytes)
         app.state.pipeline = Pipeline(
             settings, control=control, registry=registry, lake=lake, guard=guard
         )
@@ -92,7 +94,11 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[*_routes(), *tags_routes.static_routes(settings.static_dir)],
-        exception_handlers={HTTPException: _http_error, CollectorError: _collector_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            CollectorError: _collector_error,
+            Exception: _internal_error,
+        },
         lifespan=lifespan,
     )
 
@@ -100,7 +106,7 @@ def create_app(settings: Settings) -> Starlette:
 def _routes() -> list[BaseRoute]:
     return [
         *ingest.routes(),  # first: the hot path matches on its first tries
-        Route("/health", _health, methods=["GET"]),
+        *health.routes(),
         *monitoring.routes(),
         *debug_routes.routes(),
         *schema_routes.routes(),
@@ -113,13 +119,14 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
-async def _health(request: Request) -> Response:
-    return json_response({"status": "ok"})
-
-
 async def _collector_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CollectorError)
     return problem_response(exc)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: the problem shape still (the exception is logged by Starlette)."""
+    return problem_response(CollectorError("Internal error"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -29,6 +29,8 @@ class CollectorError(Exception):
     type: ClassVar[str] = f"{_DCS}/internal"
     # DCS sends some statuses as strings ("401"); subclasses flip this.
     status_as_string: ClassVar[bool] = False
+    # Seconds a client should wait before retrying a 429/503 that names no better value.
+    retry_after: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -57,6 +59,12 @@ class CollectorError(Exception):
     @property
     def message(self) -> str:
         return message_prefix(self.inlet_id, self.org_id) + self.detail
+
+    def response_headers(self) -> dict[str, str]:
+        """The headers of this error's response: its own, and ``Retry-After`` on 429/503."""
+        if self.status in (429, 503) and "retry-after" not in self.headers:
+            return {**self.headers, "retry-after": str(self.retry_after)}
+        return self.headers
 
     def problem(self) -> dict[str, Any]:
         report: dict[str, Any] = {"message": self.message}
@@ -185,3 +193,11 @@ class AccessDenied(CollectorError):
     status = 403
     title = "Forbidden"
     type = "https://ns.adobe.com/aep/errors/access/forbidden"
+
+
+class Overloaded(CollectorError):
+    """The worker cannot take the request now (bodies buffered, batch queue): retry later."""
+
+    status = 503
+    title = "Service Unavailable"
+    type = f"{_DCS}/overloaded"

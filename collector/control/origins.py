@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from collector.errors import Forbidden
+
 ANY = "*"
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _NAME = rf"{_LABEL}(?:\.{_LABEL})*"
@@ -144,3 +146,14 @@ def _why(pattern: str) -> str:
     if "*" in rest:
         return "a wildcard is written *.domain at the start of the host"
     return "bad host or port"
+
+
+def refusal(allowed: tuple[str, ...], origin: str | None) -> Forbidden | None:
+    """The 403 for a request whose ``Origin`` an inlet's ``allowed`` origins refuse; None when
+    it may pass (no ``Origin``: a server client, unaffected)."""
+    if origin is None or matches(allowed, origin):
+        return None
+    return Forbidden(
+        f"Origin [{origin[:256]}] is not allowed for this inlet",
+        headers={"access-control-allow-origin": origin, "vary": "Origin"},
+    )

@@ -54,6 +54,10 @@ class Settings:
     max_batch_messages: int = 2_000
     # Concurrent batch requests a worker processes at once; others wait their turn.
     max_concurrent_batches: int = 16
+    # Seconds a received batch may wait for one of those slots before a 503.
+    batch_queue_timeout_seconds: float = 5.0
+    # Bytes of request bodies a worker buffers at once, all requests together; past it, 503.
+    max_buffered_bytes: int = 64 * 1024 * 1024
 
     # Durability: "fsync" acknowledges after the group fsync, "write" after write() to the OS.
     ack_mode: AckMode = "fsync"

@@ -15,23 +15,12 @@ from starlette.responses import Response
 
 from collector.control import origins
 from collector.control.plane import Inlet
-from collector.errors import Forbidden
 
 _ALLOWED_HEADERS = (
     "content-type, content-encoding, authorization, x-api-key, x-gw-ims-org-id, "
     "x-sandbox-name, x-adobe-flow-id, cache-control"
 )
 _EXPOSED_HEADERS = "retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset"
-
-
-def refusal(inlet: Inlet, origin: str | None) -> Forbidden | None:
-    """The 403 for a request whose ``Origin`` the inlet does not allow; None when it may pass."""
-    if origin is None or origins.matches(inlet.allowed_origins, origin):
-        return None
-    return Forbidden(
-        f"Origin [{origin[:256]}] is not allowed for this inlet",
-        headers={"access-control-allow-origin": origin, "vary": "Origin"},
-    )
 
 
 def allowed_origin(inlet: Inlet | None, request: Request) -> str | None:

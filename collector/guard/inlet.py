@@ -8,8 +8,6 @@ Each inlet's limits come from its row in the control plane, or else from the set
 
 from __future__ import annotations
 
-from starlette.requests import Request
-
 from collector.control.plane import Inlet
 from collector.control.settings import Settings
 from collector.errors import Forbidden, Unauthorized
@@ -23,7 +21,7 @@ class Guard:
         self.tokens = tokens
         self.limits = limits
 
-    def authenticate(self, inlet: Inlet, request: Request) -> bool:
+    def authenticate(self, inlet: Inlet, authorization: str | None) -> bool:
         """Whether the request is authenticated; raises for an inlet that requires it.
 
         Inlets without authentication ignore any ``Authorization`` header (Adobe's Postman
@@ -31,7 +29,7 @@ class Guard:
         """
         if not inlet.auth_required:
             return False
-        presented = bearer(request.headers.get("authorization"))
+        presented = bearer(authorization)
         if presented is None:
             raise Unauthorized("Authorization header is missing: this inlet requires a token")
         owner = self.tokens.inlet_of(presented)
@@ -41,11 +39,11 @@ class Guard:
             raise Forbidden("Authorization token is not allowed for this inlet")
         return True
 
-    def limit_request(self, inlet: Inlet, request: Request, *, sync: bool) -> dict[str, str]:
+    def limit_request(self, inlet: Inlet, client_ip: str | None, *, sync: bool) -> dict[str, str]:
         settings = self.settings
-        if inlet.allowed_origins and request.client is not None:
+        if inlet.allowed_origins and client_ip is not None:
             per_ip = _pick(inlet.per_ip_per_second, settings.rate_limit_per_ip_per_second)
-            self.limits.acquire(Quota("ip", per_ip), inlet.id, request.client.host)
+            self.limits.acquire(Quota("ip", per_ip), inlet.id, client_ip)
         requests = _pick(inlet.requests_per_second, settings.rate_limit_requests_per_second)
         self.limits.acquire(Quota("requests", requests), inlet.id)
         if sync:

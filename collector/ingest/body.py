@@ -1,36 +1,33 @@
-"""Request bodies: read within a byte limit and a deadline, decompressed within a limit,
-parsed as JSON within a nesting limit. Memory never grows with what an attacker sends."""
+"""Request bodies as bytes: decompressed within a limit (one whole stream, nothing after it),
+parsed as JSON within a nesting limit. Reading them off the wire is ``receiver``'s job."""
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from typing import Any
 
 import orjson
-from starlette.requests import Request
 
 from collector.control.settings import Settings
 from collector.errors import (
     InvalidMessageFormat,
     PayloadTooLarge,
-    RequestTimeout,
     UnknownXdmFormat,
     UnsupportedMediaType,
 )
+from collector.ingest import numbers
 
-# The rest of an oversized or late body is not read: the connection is closed after the answer.
-_CLOSE = {"connection": "close"}
-
+Lossy = dict[numbers.Path, str]
+_NONE: Lossy = {}  # shared, never written to
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
 _TO_ANGLE = bytes.maketrans(b"[{]}", b"<<>>")
 
 
-async def read_json(request: Request, settings: Settings) -> Any:
-    """The parsed JSON body, or a ``CollectorError`` in the contract's shape."""
-    raw = await _read(request, settings)
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+def decode_json(raw: bytes, encoding: str | None, settings: Settings) -> tuple[Any, Lossy]:
+    """The parsed JSON of a raw body in ``encoding`` and its lossy numbers by path (nearly
+    always none: see ``numbers``), or a ``CollectorError``."""
+    encoding = "identity" if encoding is None else encoding.strip().lower()
     if encoding in ("gzip", "x-gzip", "deflate"):
         raw = _decompress(raw, encoding, settings.max_decompressed_bytes)
     elif encoding not in ("", "identity"):
@@ -39,47 +36,35 @@ async def read_json(request: Request, settings: Settings) -> Any:
         raise UnknownXdmFormat()
     try:
         parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "infinity" not in str(exc):
+            raise UnknownXdmFormat() from None
+        return _exact(raw, settings)
+    if too_deep(parsed, raw, settings.max_json_depth):
+        raise _too_deep(settings)
+    if numbers.suspect(raw):
+        return _exact(raw, settings)
+    return parsed, _NONE
+
+
+def _exact(raw: bytes, settings: Settings) -> tuple[Any, Lossy]:
+    try:
+        parsed, lossy = numbers.exact(raw)
+    except RecursionError:
+        raise _too_deep(settings) from None
+    except ValueError:
         raise UnknownXdmFormat() from None
     if too_deep(parsed, raw, settings.max_json_depth):
-        raise InvalidMessageFormat(f"JSON nesting is deeper than {settings.max_json_depth} levels")
-    return parsed
+        raise _too_deep(settings)
+    try:  # what orjson refuses beyond numbers (lone surrogates) must not reach the lake
+        orjson.dumps(parsed)
+    except TypeError:
+        raise UnknownXdmFormat() from None
+    return parsed, lossy
 
 
-async def _read(request: Request, settings: Settings) -> bytes:
-    limit = settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise PayloadTooLarge(
-                    f"Request body is larger than {limit} bytes", headers=dict(_CLOSE)
-                )
-        except ValueError:
-            raise UnknownXdmFormat() from None
-    chunks: list[bytes] = []
-    size = 0
-    receive = request.receive  # the ASGI channel itself: no generator per request
-    try:
-        async with asyncio.timeout(settings.request_timeout_seconds):
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":  # http.disconnect: the client left
-                    raise UnknownXdmFormat()
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(
-                        f"Request body is larger than {limit} bytes", headers=dict(_CLOSE)
-                    )
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
-        raise RequestTimeout(
-            "Request body was not received in time", headers=dict(_CLOSE)
-        ) from None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+def _too_deep(settings: Settings) -> InvalidMessageFormat:
+    return InvalidMessageFormat(f"JSON nesting is deeper than {settings.max_json_depth} levels")
 
 
 def _decompress(raw: bytes, encoding: str, limit: int) -> bytes:
@@ -93,6 +78,8 @@ def _decompress(raw: bytes, encoding: str, limit: int) -> bytes:
         raise PayloadTooLarge(f"Decompressed request body is larger than {limit} bytes")
     if not inflater.eof:
         raise InvalidMessageFormat("Request body is a truncated " + encoding + " stream")
+    if inflater.unused_data:  # a second gzip member or trailing bytes: never drop them
+        raise InvalidMessageFormat("Request body has data after the end of its " + encoding)
     return out
 
 

@@ -1,7 +1,11 @@
 """The ingest pipeline. The order of stages is written here and nowhere else.
 
+It knows no HTTP: an adapter (``routes``) hands it the inlet, the request head as data
+(``IngestRequest``) and the body as an awaitable of bytes, and renders the ``Result``.
+
 Per request (``Pipeline.ingest``):
-    inlet → authenticate → rate-limit requests → read body → rate-limit messages
+    inlet → authenticate → rate-limit requests → receive body → decode → rate-limit messages
+    → (batch: a batch slot, waited for within a deadline)
     → for each message: envelope → route (org, dataset, schema) → validate → enrich
     → lake append (durable) → acknowledge.
 """
@@ -10,14 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
 
+from collector.control import origins
 from collector.control.plane import ControlPlane, Dataset, Inlet
 from collector.control.settings import Settings
 from collector.errors import (
@@ -25,30 +29,36 @@ from collector.errors import (
     InletNotFound,
     InvalidMessage,
     InvalidMessageFormat,
+    Overloaded,
     PayloadTooLarge,
+    StorageUnavailable,
     UnknownXdmFormat,
     WrongOrg,
 )
-from collector.guard import cors
-from collector.ingest import body, envelope
+from collector.ingest import body as bodies
+from collector.ingest import envelope, numbers
+from collector.ingest.body import Lossy
 from collector.ingest.enrich import ClientInfo, XactionIds
+from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
-from collector.web.responses import json_response, problem_response
-
-_SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "synchronousValidation"}
+from collector.schemas.violations import Violation
 
 
 class Registry(Protocol):
     def class_of(self, schema_id: str) -> str | None: ...
     def kind(self, schema_id: str) -> str: ...
-    def validate(self, schema_id: str, entity: object) -> list[dict[str, Any]]: ...
+    def validate(
+        self, schema_id: str, entity: object, *, extra: Sequence[Violation] = ()
+    ) -> list[dict[str, Any]]: ...
 
 
 class Guard(Protocol):
     """Authentication and rate limits (collector/guard/inlet.py)."""
 
-    def authenticate(self, inlet: Inlet, request: Request) -> bool: ...
-    def limit_request(self, inlet: Inlet, request: Request, *, sync: bool) -> dict[str, str]: ...
+    def authenticate(self, inlet: Inlet, authorization: str | None) -> bool: ...
+    def limit_request(
+        self, inlet: Inlet, client_ip: str | None, *, sync: bool
+    ) -> dict[str, str]: ...
     def limit_messages(self, inlet: Inlet, count: int) -> dict[str, str]: ...
 
 
@@ -81,50 +91,78 @@ class Pipeline:
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self.client_info = ClientInfo(settings)
         self._batches = asyncio.Semaphore(settings.max_concurrent_batches)
+        # When the last lake append failed, and why (``/health`` reports it); None after a success.
+        self.last_lake_failure: tuple[float, str] | None = None
 
     # -- request level ---------------------------------------------------------------
 
-    async def ingest(self, request: Request, *, batch: bool) -> Response:
-        inlet = self.control.inlet(request.path_params["inlet_id"])
-        extra = cors.headers(inlet, request)
+    async def ingest(
+        self, inlet: Inlet | None, request: IngestRequest, body: Body, *, batch: bool
+    ) -> Result:
+        """Answer one request; ``inlet`` is the inlet ``request.inlet_id`` names, if any."""
+        extra: dict[str, str] = {}
         try:
             if inlet is None:
-                raise InletNotFound("Inlet is not found", inlet_id=request.path_params["inlet_id"])
-            if refused := cors.refusal(inlet, request.headers.get("origin")):
+                raise InletNotFound("Inlet is not found", inlet_id=request.inlet_id)
+            if refused := origins.refusal(inlet.allowed_origins, request.origin):
                 raise refused
-            sync_key, sync = (None, False) if batch else _sync_flag(request)
-            authenticated = self.guard.authenticate(inlet, request)
-            extra |= self.guard.limit_request(inlet, request, sync=sync)
+            sync_key, sync = (None, False) if batch else (request.sync_key, request.sync)
+            authenticated = self.guard.authenticate(inlet, request.authorization)
+            extra |= self.guard.limit_request(inlet, request.client_ip, sync=sync)
+            raw = await body()
             if batch:
-                async with self._batches:
-                    messages = _messages(
-                        await body.read_json(request, self.settings),
-                        self.settings.max_batch_messages,
+                async with self._batch_slot():
+                    document, lossy = bodies.decode_json(
+                        raw, request.content_encoding, self.settings
                     )
+                    messages = _messages(document, self.settings.max_batch_messages)
                     extra |= self.guard.limit_messages(inlet, len(messages))
                     ctx = self._context(inlet, request, authenticated)
-                    return json_response(await self._batch(ctx, messages), 207, extra)
-            message = await body.read_json(request, self.settings)
+                    return Result(207, await self._batch(ctx, messages, lossy), extra)
+            message, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
             extra |= self.guard.limit_messages(inlet, 1)
             ctx = self._context(inlet, request, authenticated)
-            return json_response(await self._single(ctx, message, sync_key, sync), 200, extra)
+            answer = await self._single(ctx, message, sync_key, sync, lossy)
+            return Result(200, answer, extra)
         except CollectorError as err:
             if inlet is not None:
                 err.with_context(inlet.id, inlet.org_id)
-            return problem_response(err, extra)
+            return Result.refusal(err, extra)
 
-    def _context(self, inlet: Inlet, request: Request, authenticated: bool) -> Context:
-        peer = request.client.host if request.client else None
-        client = self.client_info.build(peer, request.headers.get("user-agent"))
+    @asynccontextmanager
+    async def _batch_slot(self) -> AsyncIterator[None]:
+        """One of the worker's batch slots, or 503 when none frees up within the deadline."""
+        try:
+            async with asyncio.timeout(self.settings.batch_queue_timeout_seconds):
+                await self._batches.acquire()
+        except TimeoutError:
+            raise Overloaded("Too many batches are in progress; retry later") from None
+        try:
+            yield
+        finally:
+            self._batches.release()
+
+    def _context(self, inlet: Inlet, request: IngestRequest, authenticated: bool) -> Context:
+        client = self.client_info.build(request.client_ip, request.user_agent)
         return Context(inlet, self.clock_ms(), authenticated, client)
 
+    async def _append(self, entries: list[LakeEntry]) -> None:
+        """Append to the lake; its refusal is shared by a whole commit group: copy it."""
+        try:
+            await self.lake.append(entries)
+        except StorageUnavailable as exc:
+            self.last_lake_failure = (time.monotonic(), exc.detail)
+            raise StorageUnavailable(exc.detail) from None
+        self.last_lake_failure = None
+
     async def _single(
-        self, ctx: Context, message: object, sync_key: str | None, sync: bool
+        self, ctx: Context, message: object, sync_key: str | None, sync: bool, lossy: Lossy
     ) -> dict[str, Any]:
         xaction_id = self.ids.next(ctx.received_ms)
-        entry, error = self._process(ctx, message, xaction_id, sync=sync)
+        found = numbers.entity_violations(lossy) if lossy else None
+        entry, error = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
         if entry is not None:
-            await self.lake.append([entry])
+            await self._append([entry])
         if error is not None:
             raise error
         return {
@@ -134,13 +172,14 @@ class Pipeline:
             sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
         }
 
-    async def _batch(self, ctx: Context, messages: list[Any]) -> dict[str, Any]:
+    async def _batch(self, ctx: Context, messages: list[Any], lossy: Lossy) -> dict[str, Any]:
         batch_id = self.ids.next(ctx.received_ms)
         entries: list[LakeEntry] = []
         responses: list[dict[str, Any]] = []
         for index, message in enumerate(messages):
             xaction_id = f"{batch_id}-{index}"
-            entry, error = self._process(ctx, message, xaction_id, sync=False)
+            found = numbers.entity_violations(lossy, ("messages", index)) if lossy else None
+            entry, error = self._process(ctx, message, xaction_id, sync=False, lossy=found)
             if entry is not None:
                 entries.append(entry)
             if error is None:
@@ -154,7 +193,7 @@ class Pipeline:
                         "message": error.message,
                     }
                 )
-        await self.lake.append(entries)
+        await self._append(entries)
         return {
             "inletId": ctx.inlet.id,
             "batchId": batch_id,
@@ -165,15 +204,26 @@ class Pipeline:
     # -- message level ---------------------------------------------------------------
 
     def _process(
-        self, ctx: Context, message: object, xaction_id: str, *, sync: bool
+        self,
+        ctx: Context,
+        message: object,
+        xaction_id: str,
+        *,
+        sync: bool,
+        lossy: list[Violation] | None = None,
     ) -> tuple[LakeEntry | None, CollectorError | None]:
-        """Run the message stages; returns the line to store and the error to report."""
+        """Run the message stages; returns the line to store and the error to report.
+        ``lossy``: the message's numbers no float holds, reported as violations."""
         org = ctx.inlet.org_id
         try:
             env = envelope.parse(message)
             org = env.org_id or org
             dataset = self._route(ctx.inlet, env)
-            violations = self.registry.validate(dataset.schema_id, env.entity)
+            violations = (
+                self.registry.validate(dataset.schema_id, env.entity)
+                if lossy is None
+                else self.registry.validate(dataset.schema_id, env.entity, extra=lossy)
+            )
         except CollectorError as err:
             err.with_context(ctx.inlet.id, org)
             return self._failed(ctx, message, xaction_id, err), err
@@ -253,16 +303,6 @@ class Pipeline:
             "raw": message,
         }
         return LakeEntry(f"_failed/{dataset_id}", ctx.received_ms, orjson.dumps(record))
-
-
-def _sync_flag(request: Request) -> tuple[str | None, bool]:
-    if not request.scope.get("query_string"):
-        return None, False
-    for key, value in request.query_params.multi_items():
-        spelling = _SYNC_KEYS.get(key.lower())
-        if spelling is not None:
-            return spelling, value.strip().lower() == "true"
-    return None, False
 
 
 def _messages(document: object, limit: int) -> list[Any]:

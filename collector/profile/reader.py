@@ -18,6 +18,7 @@ import orjson
 
 from collector.profile import merge
 from collector.profile.identities import SANDBOX, normalise_namespace
+from collector.web import params
 
 
 class BadCursor(ValueError):
@@ -156,7 +157,7 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ts, seq = raw.split(".")
-        return int(ts), int(seq)
+        return params.integer(ts), params.integer(seq)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursor(f"invalid start cursor: {cursor!r}") from None
 

@@ -30,6 +30,8 @@ from collector.privacy import requests as privacy_requests
 from collector.profile import ledger, reader
 from collector.profile.caller import Caller, caller
 from collector.profile.store import ProfileStore
+from collector.web import params
+from collector.web.responses import problem_response
 
 PATH = "/data/core/ups/access/entities"
 PROFILE_SCHEMA = "_xdm.context.profile"
@@ -87,12 +89,7 @@ async def entities(request: Request) -> Response:
             raise
         await run_in_threadpool(_audit, request, who, status)
     except CollectorError as exc:
-        return Response(
-            orjson.dumps(exc.problem()),
-            exc.status,
-            headers=exc.headers,
-            media_type="application/problem+json",
-        )
+        return problem_response(exc)
     return Response(orjson.dumps(body), status, media_type="application/json")
 
 
@@ -231,12 +228,9 @@ def _int(query: QueryParams, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        number = int(value)
-    except ValueError:
-        raise BadProfileRequest(f"query parameter {name} must be an integer") from None
-    if number < 0:
-        raise BadProfileRequest(f"query parameter {name} must not be negative")
-    return number
+        return params.integer(value, minimum=0)
+    except ValueError as exc:
+        raise BadProfileRequest(f"query parameter {name} {exc}") from None
 
 
 def _fields(query: QueryParams) -> list[str]:

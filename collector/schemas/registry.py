@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema_rs
 import referencing
 
+from collector.schemas.bounds import int64_bounded
 from collector.schemas.composition import Composer, CompositionError
 from collector.schemas.loader import SchemaFile, SchemaLoadError, build_resources, read_schema_files
 from collector.schemas.validators import (
@@ -32,7 +33,7 @@ from collector.schemas.validators import (
     ReferenceValidator,
     Validator,
 )
-from collector.schemas.violations import MAX_CAUSES, report
+from collector.schemas.violations import MAX_CAUSES, Violation, report
 
 __all__ = ["SchemaLoadError", "SchemaRegistry", "UnknownSchemaError"]
 
@@ -76,7 +77,7 @@ class SchemaRegistry:
         self._entries: dict[str, _Entry] = {}
         for file in files:
             composed = self._compose(composer, file) if closed else file.document
-            validator = self._compile(file, composed, compiled_resources)
+            validator = self._compile(file, int64_bounded(composed), compiled_resources)
             self._entries[file.id] = _Entry(file, composed, validator, validator.is_valid)
         self._aliases = self._class_aliases()
         for file in files:
@@ -159,16 +160,27 @@ class SchemaRegistry:
         return self._entry(schema_id).is_valid(entity)
 
     def validate(
-        self, schema_id: str, entity: Any, limit: int = MAX_CAUSES
+        self,
+        schema_id: str,
+        entity: Any,
+        limit: int = MAX_CAUSES,
+        *,
+        extra: Sequence[Violation] = (),
     ) -> list[dict[str, Any]]:
         """``[]`` when ``entity`` is valid, else the contract's ``_streamingValidation`` list.
 
         ``limit`` caps the causes listed (the contract's five; the count is always complete).
+        ``extra``: violations found before validation (numbers no float holds); the schema's
+        own findings at their paths are left out, as they are about the stand-in value.
         """
         entry = self._entries.get(schema_id) or self._entry(schema_id)
-        if entry.is_valid(entity):
-            return []
-        return report(entry.validator.violations(entity), limit) or [dict(_UNEXPLAINED)]
+        if not extra:
+            if entry.is_valid(entity):
+                return []
+            return report(entry.validator.violations(entity), limit) or [dict(_UNEXPLAINED)]
+        paths = {v.instance_path for v in extra}
+        found = [] if entry.is_valid(entity) else entry.validator.violations(entity)
+        return report([*extra, *(v for v in found if v.instance_path not in paths)], limit)
 
     def _entry(self, schema_id: str) -> _Entry:
         entry = self._entries.get(self._aliases.get(schema_id, schema_id))

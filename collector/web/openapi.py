@@ -82,7 +82,11 @@ _INLET_ERRORS = {
     "429": _problem(
         "A rate limit is exceeded.", headers={"Retry-After": _RETRY_AFTER, **_RATE_HEADERS}
     ),
-    "503": _problem("Storage is not writable; retry with back-off."),
+    "503": _problem(
+        "Storage is not writable, or the worker is busy (request bodies buffered, batch "
+        "slots taken); retry after Retry-After, with back-off.",
+        headers={"Retry-After": _RETRY_AFTER},
+    ),
 }
 _INLET_ID = _param(
     "inletId", "path", "The inlet: 64 lowercase hex digits.", example="0123456789abcdef" * 4
@@ -195,7 +199,16 @@ def _service_paths() -> dict[str, Any]:
     return {
         "/health": {
             "get": _operation(
-                "health", "Liveness.", "service", responses={"200": _json(ref("Health"), "Up.")}
+                "health",
+                "Liveness, and whether the lake takes writes.",
+                "service",
+                responses={
+                    "200": _json(ref("Health"), "Up."),
+                    "503": _problem(
+                        "The lake is not writable (the reason is in the report); retry later.",
+                        headers={"Retry-After": _RETRY_AFTER},
+                    ),
+                },
             )
         },
         "/openapi.json": {

@@ -25,9 +25,10 @@ def json_response(
 
 
 def problem_response(err: CollectorError, headers: Mapping[str, str] | None = None) -> Response:
+    """Every error of every route: the contract's problem body, ``Retry-After`` on 429/503."""
     return JSONResponse(
         err.problem(),
         status_code=err.status,
-        headers={**err.headers, **(headers or {})},
+        headers={**err.response_headers(), **(headers or {})},
         media_type="application/problem+json",
     )

@@ -1,0 +1,103 @@
+"""Receiving request bodies off the ASGI channel: within the body limit, before a deadline,
+and within the worker's budget of bytes buffered across every body in flight.
+
+A body is received before the request waits for anything else (a batch slot), so a client
+that trickles its body holds only its own bytes, never a slot others need. The budget is what
+keeps memory flat under many stalled uploads: it counts the bytes actually received and not
+yet answered, so slow clients that send little hold little of it. A request whose declared
+``Content-Length`` would take the count past the budget is answered 503 with ``Retry-After``
+at once, before its body is read; a body whose bytes take it past the budget as they arrive
+(chunked, or others grew meanwhile) is answered the same way then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.types import Receive
+
+from collector.control.settings import Settings
+from collector.errors import Overloaded, PayloadTooLarge, RequestTimeout, UnknownXdmFormat
+
+# The rest of an oversized, late or refused body is not read: the connection is closed.
+_CLOSE = {"connection": "close"}
+
+
+class BodyBudget:
+    """Bytes of request bodies this worker holds at once (one event loop: no lock needed)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def check(self, size: int) -> None:
+        """Refuse (503) a body of ``size`` more bytes than the budget has room for."""
+        if self.held + size > self.limit:
+            raise Overloaded(
+                "Too many request bodies are being received; retry later", headers=dict(_CLOSE)
+            )
+
+    def take(self, size: int) -> None:
+        self.check(size)
+        self.held += size
+
+    def give(self, size: int) -> None:
+        self.held -= size
+
+
+class Upload:
+    """One request's body; ``release`` gives its bytes back to the budget (always call it)."""
+
+    __slots__ = ("_budget", "_declared", "_held", "_receive", "_settings")
+
+    def __init__(
+        self, receive: Receive, declared: str | None, settings: Settings, budget: BodyBudget
+    ) -> None:
+        self._receive = receive
+        self._declared = declared
+        self._settings = settings
+        self._budget = budget
+        self._held = 0
+
+    async def read(self) -> bytes:
+        limit = self._settings.max_body_bytes
+        if self._declared is not None:
+            try:
+                declared = int(self._declared)
+            except ValueError:
+                raise UnknownXdmFormat() from None
+            if declared > limit:
+                raise _too_large(limit)
+            self._budget.check(declared)
+        chunks: list[bytes] = []
+        size = 0
+        receive = self._receive  # the ASGI channel itself: no generator per request
+        try:
+            async with asyncio.timeout(self._settings.request_timeout_seconds):
+                while True:
+                    message: Any = await receive()
+                    if message["type"] != "http.request":  # http.disconnect: the client left
+                        raise UnknownXdmFormat()
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(limit)
+                    self._budget.take(len(chunk))
+                    self._held += len(chunk)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise RequestTimeout(
+                "Request body was not received in time", headers=dict(_CLOSE)
+            ) from None
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def release(self) -> None:
+        self._budget.give(self._held)
+        self._held = 0
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Request body is larger than {limit} bytes", headers=dict(_CLOSE))

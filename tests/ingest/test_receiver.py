@@ -1,0 +1,96 @@
+"""``Upload``: a body within its limit, its deadline and the worker's buffered-bytes budget,
+fed through a real ASGI receive channel (an ``asyncio.Queue``)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import pytest
+
+from collector.control.settings import Settings
+from collector.errors import Overloaded, PayloadTooLarge, RequestTimeout
+from collector.ingest.receiver import BodyBudget, Upload
+
+
+def channel(*chunks: bytes, end: bool = True) -> asyncio.Queue[dict[str, Any]]:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for i, chunk in enumerate(chunks):
+        more = not (end and i == len(chunks) - 1)
+        queue.put_nowait({"type": "http.request", "body": chunk, "more_body": more})
+    return queue
+
+
+def test_chunked_bodies_are_charged_as_they_arrive(settings: Settings) -> None:
+    budget = BodyBudget(100)
+
+    async def scenario() -> None:
+        first = Upload(channel(b"a" * 60).get, None, settings, budget)
+        assert await first.read() == b"a" * 60
+        assert budget.held == 60
+        second = Upload(channel(b"b" * 30, b"b" * 30).get, None, settings, budget)
+        with pytest.raises(Overloaded) as info:
+            await second.read()
+        assert budget.held == 90  # the 30 bytes it got before the refusal, until released
+        assert info.value.response_headers() == {"connection": "close", "retry-after": "1"}
+        second.release()
+        first.release()
+        assert budget.held == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_declared_length_past_the_budget_is_refused_before_a_byte_is_read(
+    settings: Settings,
+) -> None:
+    budget = BodyBudget(1000)
+
+    async def scenario() -> None:
+        holder = Upload(channel(b"x" * 900).get, "900", settings, budget)
+        assert await holder.read() == b"x" * 900
+        assert budget.held == 900
+        arriving = channel(b"y" * 200)
+        refused = Upload(arriving.get, "200", settings, budget)
+        with pytest.raises(Overloaded):
+            await refused.read()
+        assert arriving.qsize() == 1  # not a byte of it was received
+        refused.release()
+        holder.release()
+        assert budget.held == 0
+        with pytest.raises(PayloadTooLarge):
+            await Upload(channel().get, str(settings.max_body_bytes + 1), settings, budget).read()
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_body_holds_only_what_it_sent(settings: Settings) -> None:
+    budget = BodyBudget(1000)
+
+    async def scenario() -> None:
+        trickle = Upload(channel(b"{", end=False).get, "900", settings, budget)
+        reading = asyncio.ensure_future(trickle.read())
+        await asyncio.sleep(0.01)
+        assert budget.held == 1  # the byte it sent, not the 900 it announced
+        other = Upload(channel(b"z" * 900).get, "900", settings, budget)
+        assert await other.read() == b"z" * 900
+        other.release()
+        reading.cancel()
+        trickle.release()
+        assert budget.held == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_body_that_stops_arriving_gets_a_408(settings: Settings) -> None:
+    quick = dataclasses.replace(settings, request_timeout_seconds=0.1)
+    budget = BodyBudget(1000)
+
+    async def scenario() -> None:
+        upload = Upload(channel(b"{", end=False).get, "10", quick, budget)
+        with pytest.raises(RequestTimeout):
+            await upload.read()
+        upload.release()
+        assert budget.held == 0
+
+    asyncio.run(scenario())
