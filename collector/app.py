@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from collector.control.datastreams import Datastreams
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
 from collector.control.settings import Settings
@@ -20,6 +21,7 @@ from collector.errors import CollectorError, InvalidMessageFormat, MethodNotAllo
 from collector.guard.inlet import Guard
 from collector.guard.ratelimit import RateLimits
 from collector.guard.tokens import TokenStore
+from collector.ingest import edge
 from collector.ingest import routes as ingest
 from collector.ingest.pipeline import Pipeline
 from collector.lake import segments
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.registry = registry
         app.state.control = control
+        app.state.datastreams = Datastreams(control)
         app.state.lake = lake
         app.state.lake_counts = monitoring.LakeCounts(settings.lake_dir)
         app.state.tags = open_tag_store(settings, control, registry)
@@ -78,7 +81,11 @@ def create_app(settings: Settings) -> Starlette:
             control.close()
 
     return Starlette(
-        routes=[*_routes(), *tags_routes.static_routes(settings.static_dir)],
+        routes=[
+            *_routes(),
+            *edge.routes(settings.edge_base_path),
+            *tags_routes.static_routes(settings.static_dir),
+        ],
         exception_handlers={HTTPException: _http_error, CollectorError: _collector_error},
         lifespan=lifespan,
     )

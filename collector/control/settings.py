@@ -76,6 +76,9 @@ class Settings:
     projector_batch_size: int = 20_000
     projector_cache_identities: int = 100_000  # identity-graph rows kept, ~0.7 KB each
 
+    # Path prefix of the Web SDK's Edge routes (alloy's ``edgeBasePath``).
+    edge_base_path: str = "ee"
+
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
