@@ -17,14 +17,35 @@ from collector.control.settings import Settings, to_env
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 @data_dir_option
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes.")
-def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate chain (PEM); needs --ssl-keyfile.",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate's private key (PEM).",
+)
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    workers: int,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+) -> None:
     """Start the collector (seeds a demo on an empty data directory)."""
     import uvicorn
 
     from collector.control import seed
     from collector.schemas.registry import SchemaLoadError, SchemaRegistry
 
-    public_url = f"http://{host}:{port}"
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
+    public_url = f"{'https' if ssl_certfile else 'http'}://{host}:{port}"
     env_url = Settings.from_env().public_url
     settings = Settings.from_env(
         data_dir=data_dir,
@@ -57,4 +78,6 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int) -> None:
         timeout_graceful_shutdown=10,
         loop="uvloop",
         http="collector.web.protocol:GuardedHttpProtocol",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
     )
