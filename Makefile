@@ -28,8 +28,14 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# Adobe's Web SDK for the browser tests (package.json; no lock file is kept).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --no-package-lock --silent
+	touch $(NODE_STAMP)
+
 # Lint and types first (what CI runs is what developers run), then every test.
-test: check system-deps
+test: check system-deps $(NODE_STAMP)
 	@if [ -d tag_extension/tests ]; then node --test tag_extension/tests/; fi
 	$(BIN)/python -m pytest -q
 

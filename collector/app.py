@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from collector.console import signin as console
 from collector.control import lifeline
+from collector.control.datastreams import Datastreams
 from collector.control.plane import ControlPlane
 from collector.control.seed import ensure_demo
 from collector.control.settings import Settings
@@ -25,6 +26,7 @@ from collector.guard.access import Access
 from collector.guard.inlet import Guard
 from collector.guard.ratelimit import RateLimits
 from collector.guard.tokens import TokenStore
+from collector.ingest import edge
 from collector.ingest import routes as ingest
 from collector.ingest.pipeline import Pipeline
 from collector.ingest.receiver import BodyBudget
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.registry = registry
         app.state.control = control
+        app.state.datastreams = Datastreams(control)
         app.state.lake = lake
         app.state.lake_counts = monitoring.LakeCounts(settings.lake_dir)
         app.state.tags = open_tag_store(settings, control, registry)
@@ -93,7 +96,11 @@ def create_app(settings: Settings) -> Starlette:
             control.close()
 
     return Starlette(
-        routes=[*_routes(), *tags_routes.static_routes(settings.static_dir)],
+        routes=[
+            *_routes(),
+            *edge.routes(settings.edge_base_path),
+            *tags_routes.static_routes(settings.static_dir),
+        ],
         exception_handlers={
             HTTPException: _http_error,
             CollectorError: _collector_error,

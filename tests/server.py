@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,10 +42,13 @@ class LiveServer:
         env: Mapping[str, str] | None = None,
         demo: bool = True,
         inlet_id: str | None = INLET,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """``tls`` is (certificate chain, private key): the server then speaks HTTPS."""
         self.data_dir = data_dir
         self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.workers = workers
         self.env = {**os.environ, "COLLECTOR_RUN_PROJECTOR": "false", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -75,6 +79,7 @@ class LiveServer:
                 "--workers",
                 str(self.workers),
                 *(["--demo"] if self.demo else []),
+                *self._tls_args(),
             ],
             cwd=REPO,
             env=self.env,
@@ -87,7 +92,11 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.base_url + "/health", timeout=1) as r:
+                # Loopback only: the throw-away certificate is not checked here.
+                insecure = ssl._create_unverified_context() if self.tls else None
+                with urllib.request.urlopen(
+                    self.base_url + "/health", timeout=1, context=insecure
+                ) as r:
                     if r.status == 200:
                         if self.demo:
                             self.inlet_id = seed.demo_inlet_id(self.data_dir / "control.db")
@@ -96,6 +105,11 @@ class LiveServer:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
+
+    def _tls_args(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return ["--ssl-certfile", str(self.tls[0]), "--ssl-keyfile", str(self.tls[1])]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

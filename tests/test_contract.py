@@ -55,7 +55,8 @@ def test_single_message_success_shape(client: TestClient) -> None:
     r = client.post(f"/collection/{INLET}", json=contract_envelope())
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"inletId", "xactionId", "receivedTimeMs", "syncValidation"}
+    assert set(body) == {"inletId", "xactionId", "receivedTimeMs", "syncValidation", "validation"}
+    assert body["validation"] == {"status": "pass"}  # the verdict, our additive member
     assert body["inletId"] == INLET
     assert XACTION.match(body["xactionId"])
     assert body["xactionId"].startswith(str(body["receivedTimeMs"]) + ":")
@@ -305,14 +306,14 @@ def test_batch_with_failures(client: TestClient, settings: Settings) -> None:
     body = r.json()
     assert set(body) == {"inletId", "batchId", "receivedTimeMs", "responses"}
     first, second, third = body["responses"]
-    assert first == {"xactionId": body["batchId"] + "-0"}
+    assert first == {"xactionId": body["batchId"] + "-0", "validation": {"status": "pass"}}
     assert second == {
         "xactionId": body["batchId"] + "-1",
         "status": 400,
         "statusCode": 400,
         "message": PREFIX + "Message has unknown xdm format",
     }
-    assert third == {"xactionId": body["batchId"] + "-2"}
+    assert third == {"xactionId": body["batchId"] + "-2", "validation": {"status": "pass"}}
     assert [rec["xactionId"] for rec in accepted(settings)] == [
         first["xactionId"],
         third["xactionId"],
@@ -465,3 +466,20 @@ def test_a_message_may_name_the_dataset_class(
     msg["header"]["schemaRef"]["id"] = schema_id
     msg["body"]["xdmMeta"]["schemaRef"]["id"] = schema_id
     assert client.post(f"/collection/{INLET}", json=msg).status_code == status
+
+
+def test_every_accepted_entry_carries_its_verdict(client: TestClient, settings: Settings) -> None:
+    """Validation runs before the ack, so the 207 says which messages were stored as failed."""
+    invalid = web_event()
+    invalid["body"]["xdmEntity"]["web"] = {"webPageDetails": {"name": 5}}
+    r = client.post(f"/collection/batch/{INLET}", json={"messages": [web_event(), invalid]})
+    good, bad = r.json()["responses"]
+    assert good["validation"] == {"status": "pass"}
+    assert bad["validation"]["status"] == "fail" and bad["validation"]["count"] == 1
+    (violation,) = bad["validation"]["violations"]
+    assert violation["pointerToViolation"] == "#/web/webPageDetails/name"
+    assert violation["keyword"] == "type"
+    assert "status" not in bad  # still accepted: kept in _failed, as asynchronous validation does
+    single = client.post(f"/collection/{INLET}", json=invalid).json()
+    assert single["syncValidation"] == {"skipped": True}
+    assert single["validation"]["violations"] == [violation]

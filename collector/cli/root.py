@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from collector.cli.control import commands as control_commands
+from collector.cli.datastreams import datastreams
 from collector.cli.serve import serve
 from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
@@ -29,6 +30,7 @@ def main() -> None:
 for _command in [
     serve,
     *control_commands,
+    datastreams,
     tokens,
     credentials,
     users,

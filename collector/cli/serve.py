@@ -24,7 +24,27 @@ from collector.guard import migrations as access_migrations
     is_flag=True,
     help="Seed a demo org, datasets and an inlet with a random id on an empty data directory.",
 )
-def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool) -> None:
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate chain (PEM); needs --ssl-keyfile.",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate's private key (PEM).",
+)
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    workers: int,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    demo: bool,
+) -> None:
     """Start the collector (with --demo: seed a demo on an empty data directory)."""
     import uvicorn
 
@@ -32,7 +52,9 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool)
     from collector.control.audit import cli_actor
     from collector.schemas.registry import SchemaLoadError, SchemaRegistry
 
-    public_url = f"http://{host}:{port}"
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
+    public_url = f"{'https' if ssl_certfile else 'http'}://{host}:{port}"
     env_url = Settings.from_env().public_url
     settings = Settings.from_env(
         data_dir=data_dir,
@@ -75,6 +97,8 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, demo: bool)
         timeout_graceful_shutdown=10,
         loop="uvloop",
         http="collector.web.protocol:GuardedHttpProtocol",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
     )
 
 

@@ -96,6 +96,8 @@ class Settings:
     debug_buffer_events: int = 10_000
     debug_poll_ms: int = 200
     debug_lookup_hours: int = 6
+    # Path prefix of the Web SDK's Edge routes (alloy's ``edgeBasePath``).
+    edge_base_path: str = "ee"
 
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -41,7 +41,7 @@ from collector.ingest.body import Lossy
 from collector.ingest.enrich import ClientInfo, XactionIds
 from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
-from collector.schemas.violations import Violation
+from collector.schemas.violations import PASS, Violation, verdict
 
 
 class Registry(Protocol):
@@ -160,17 +160,20 @@ class Pipeline:
     ) -> dict[str, Any]:
         xaction_id = self.ids.next(ctx.received_ms)
         found = numbers.entity_violations(lossy) if lossy else None
-        entry, error = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
+        entry, error, checked = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
         if entry is not None:
             await self._append([entry])
         if error is not None:
             raise error
-        return {
+        answer = {
             "inletId": ctx.inlet.id,
             "xactionId": xaction_id,
             "receivedTimeMs": ctx.received_ms,
             sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
         }
+        if not sync and checked is not None:
+            answer["validation"] = checked
+        return answer
 
     async def _batch(self, ctx: Context, messages: list[Any], lossy: Lossy) -> dict[str, Any]:
         batch_id = self.ids.next(ctx.received_ms)
@@ -179,11 +182,11 @@ class Pipeline:
         for index, message in enumerate(messages):
             xaction_id = f"{batch_id}-{index}"
             found = numbers.entity_violations(lossy, ("messages", index)) if lossy else None
-            entry, error = self._process(ctx, message, xaction_id, sync=False, lossy=found)
+            entry, error, checked = self._process(ctx, message, xaction_id, sync=False, lossy=found)
             if entry is not None:
                 entries.append(entry)
             if error is None:
-                responses.append({"xactionId": xaction_id})
+                responses.append({"xactionId": xaction_id, "validation": checked})
             else:
                 responses.append(
                     {
@@ -211,8 +214,9 @@ class Pipeline:
         *,
         sync: bool,
         lossy: list[Violation] | None = None,
-    ) -> tuple[LakeEntry | None, CollectorError | None]:
-        """Run the message stages; returns the line to store and the error to report.
+    ) -> tuple[LakeEntry | None, CollectorError | None, dict[str, Any] | None]:
+        """Run the message stages; returns the line to store, the error to report and the
+        validation verdict (None when the message was refused before validation).
         ``lossy``: the message's numbers no float holds, reported as violations."""
         org = ctx.inlet.org_id
         try:
@@ -226,15 +230,18 @@ class Pipeline:
             )
         except CollectorError as err:
             err.with_context(ctx.inlet.id, org)
-            return self._failed(ctx, message, xaction_id, err), err
+            return self._failed(ctx, message, xaction_id, err), err, None
         if violations and sync:
-            return None, InvalidMessage(violations, inlet_id=ctx.inlet.id, org_id=org)
+            return None, InvalidMessage(violations, inlet_id=ctx.inlet.id, org_id=org), None
         record = self._record(ctx, env, dataset, xaction_id)
+        if type(message) is dict and type(data := message.get("data")) is dict:
+            record["data"] = data  # the Web SDK's non-XDM data, kept beside the entity
         if violations:
             record["reason"] = "Message is invalid"
             record["_validationErrors"] = violations
-            return LakeEntry(f"_failed/{dataset.id}", ctx.received_ms, orjson.dumps(record)), None
-        return LakeEntry(dataset.id, ctx.received_ms, orjson.dumps(record)), None
+            failed = LakeEntry(f"_failed/{dataset.id}", ctx.received_ms, orjson.dumps(record))
+            return failed, None, verdict(violations)
+        return LakeEntry(dataset.id, ctx.received_ms, orjson.dumps(record)), None, PASS
 
     def _route(self, inlet: Inlet, env: envelope.Envelope) -> Dataset:
         """The org must be the inlet's; the dataset the org's; the schema the dataset's."""

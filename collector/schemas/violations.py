@@ -206,3 +206,19 @@ def _pointer(path: Sequence[str | int]) -> str:
 
 def _entry_key(entry: dict[str, Any]) -> tuple[str, str, str]:
     return (entry["pointerToViolation"], entry["keyword"], entry["message"])
+
+
+PASS: dict[str, Any] = {"status": "pass"}
+
+
+def verdict(streaming_validation: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``validation`` member an acknowledgement carries, from a ``report`` list:
+    ``{"status": "pass"}`` or ``{"status": "fail", "count": N, "violations": [<= 5]}``."""
+    if not streaming_validation:
+        return PASS
+    (first,) = streaming_validation
+    nested = first.get("causingExceptions") or []
+    if first.get("pointerToViolation") == "#" and nested:  # the "N schema violations" wrapper
+        count = int(str(first["message"]).split(" ", 1)[0])
+        return {"status": "fail", "count": count, "violations": nested}
+    return {"status": "fail", "count": 1, "violations": [first]}

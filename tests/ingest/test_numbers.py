@@ -88,7 +88,9 @@ def test_a_lossy_float_in_a_batch_fails_only_its_message(
     body = f'{{"messages": [{good}, {bad}, {good.replace("1e-300", "0e-999")}]}}'
     r = client.post(BATCH, content=body.encode())
     assert r.status_code == 207, r.text
-    assert [sorted(e) for e in r.json()["responses"]] == [["xactionId"]] * 3
+    assert [sorted(e) for e in r.json()["responses"]] == [["validation", "xactionId"]] * 3
+    verdicts = [e["validation"]["status"] for e in r.json()["responses"]]
+    assert verdicts == ["pass", "fail", "pass"]
     kept = accepted(settings)
     assert [p["priceTotal"] for r in kept for p in r["entity"]["productListItems"]] == [1e-300, 0.0]
     [failed] = lake_records(settings, f"_failed/{WEB}")

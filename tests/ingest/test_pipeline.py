@@ -78,7 +78,7 @@ def test_a_gzipped_batch_and_the_sync_flag(pipeline: Pipeline, settings: Setting
     result = run(pipeline, inlet, head(content_encoding="gzip"), raw, batch=True)
     assert result.status == 207
     assert [sorted(r) for r in result.body["responses"]] == [
-        ["xactionId"],
+        ["validation", "xactionId"],
         ["message", "status", "statusCode", "xactionId"],
     ]
     sync = head(sync_key="synchronousValidation", sync=True)
