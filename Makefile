@@ -16,10 +16,10 @@ serve: $(STAMP)
 	$(BIN)/collector serve --demo --host 127.0.0.1 --port 8000
 
 # Debian packages the test suite drives for real: Chromium (browser tests), redis-server
-# (shared rate limits), wrk (benchmark). Installed only when missing.
+# (shared rate limits), wrk (benchmark), curl and jq (the README's shell examples). Installed only when missing.
 system-deps:
 	@missing=""; \
-	for pair in chromium:/usr/bin/chromium redis-server:/usr/bin/redis-server wrk:/usr/bin/wrk; do \
+	for pair in chromium:/usr/bin/chromium redis-server:/usr/bin/redis-server wrk:/usr/bin/wrk curl:/usr/bin/curl jq:/usr/bin/jq; do \
 	  pkg=$${pair%%:*}; path=$${pair#*:}; [ -x "$$path" ] || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \

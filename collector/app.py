@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import multiprocessing
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -33,7 +39,9 @@ from collector.ingest.receiver import BodyBudget
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
-from collector.monitoring import debug_routes, health
+from collector.monitoring import debug_routes, health, series_routes
+from collector.monitoring.observe import AccessLog, Observe
+from collector.monitoring.observer import Observer
 from collector.privacy import routes as privacy_routes
 from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
@@ -49,6 +57,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> Starlette:
+    # What the observing middleware finds once the lifespan has opened it.
+    watching: dict[str, Any] = {}
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Refuse to start on schemas that cannot be validated against.
@@ -70,8 +81,14 @@ def create_app(settings: Settings) -> Starlette:
         limits = RateLimits(settings.rate_limit_storage)
         guard = Guard(settings, tokens=tokens, limits=limits)
         app.state.bodies = BodyBudget(settings.max_buffered_bytes)
+        observer = Observer(settings)
+        app.state.observer = observer
+        lake.on_sync = observer.fsync
+        access_log = _access_log(settings.access_log)
+        watching.update(metrics=observer.metrics, log=access_log)
+        flushing = asyncio.create_task(observer.run())
         app.state.pipeline = Pipeline(
-            settings, control=control, registry=registry, lake=lake, guard=guard
+            settings, control=control, registry=registry, lake=lake, guard=guard, observer=observer
         )
         app.state.profiles = ProfileStore.open(settings)
         app.state.access = Access(settings)
@@ -85,6 +102,11 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if projector is not None:
                 projector.stop()
+            flushing.cancel()
+            watching.clear()
+            observer.close()
+            if access_log is not None:
+                access_log.close()
             app.state.debug_events.stop()
             app.state.profiles.close()
             app.state.access.close()
@@ -106,8 +128,25 @@ def create_app(settings: Settings) -> Starlette:
             CollectorError: _collector_error,
             Exception: _internal_error,
         },
+        middleware=[
+            Middleware(
+                Observe,
+                metrics=lambda: watching.get("metrics"),
+                access_log=lambda: watching.get("log"),
+            )
+        ],
         lifespan=lifespan,
     )
+
+
+def _access_log(where: str) -> AccessLog | None:
+    if not where:
+        return None
+    if where == "-":
+        return AccessLog(os.fdopen(os.dup(sys.stdout.fileno()), "ab", buffering=0))
+    path = Path(where)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return AccessLog(path.open("ab"))
 
 
 def _routes() -> list[BaseRoute]:
@@ -115,6 +154,7 @@ def _routes() -> list[BaseRoute]:
         *ingest.routes(),  # first: the hot path matches on its first tries
         *health.routes(),
         *monitoring.routes(),
+        *series_routes.routes(),
         *debug_routes.routes(),
         *schema_routes.routes(),
         *profile_routes.routes(),

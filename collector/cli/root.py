@@ -14,6 +14,7 @@ from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
 from collector.guard.users_cli import users
 from collector.monitoring.failures_cli import commands as failure_commands
+from collector.monitoring.stats_cli import stats
 from collector.privacy.cli import commands as privacy_commands
 from collector.profile.cli import commands as profile_commands
 from collector.schemas.cli import failed, schemas
@@ -39,6 +40,7 @@ for _command in [
     properties,
     *profile_commands,
     *privacy_commands,
+    stats,
 ]:
     main.add_command(_command)
 for _step in build_commands:

@@ -12,6 +12,7 @@ from collector.cli.options import data_dir_option
 from collector.control.plane import ControlPlane
 from collector.control.settings import Settings, to_env
 from collector.guard import migrations as access_migrations
+from collector.monitoring.samples import metrics_dir, prepare_multiprocess_dir
 
 
 @click.command()
@@ -36,6 +37,12 @@ from collector.guard import migrations as access_migrations
     default=None,
     help="The certificate's private key (PEM).",
 )
+@click.option(
+    "--access-log",
+    default=None,
+    metavar="PATH|-",
+    help="Write a JSON line per request to PATH, or to standard output with '-'.",
+)
 def serve(
     host: str,
     port: int,
@@ -44,6 +51,7 @@ def serve(
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
     demo: bool,
+    access_log: str | None,
 ) -> None:
     """Start the collector (with --demo: seed a demo on an empty data directory)."""
     import uvicorn
@@ -60,11 +68,16 @@ def serve(
         data_dir=data_dir,
         public_url=env_url if "COLLECTOR_PUBLIC_URL" in os.environ else public_url,
         seed_demo=True if demo else None,
+        access_log=access_log,
     )
     try:
         SchemaRegistry.load(settings.schemas_dir)
     except SchemaLoadError as exc:
         raise click.ClickException(f"refusing to start: {exc}") from None
+    # Every worker and the projector write their Prometheus samples there; /metrics sums them.
+    samples = metrics_dir(settings)
+    prepare_multiprocess_dir(samples)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(samples)
     control = ControlPlane(settings.control_db_path)
     access_migrations.apply(control.db)  # here, once, before the workers open the access stores
     made = None

@@ -99,6 +99,12 @@ class Settings:
     # Path prefix of the Web SDK's Edge routes (alloy's ``edgeBasePath``).
     edge_base_path: str = "ee"
 
+    # Monitoring: per-minute series kept this many days (monitoring.db); /metrics without a
+    # credential when true; a JSON-lines access log ("" off, "-" standard output, or a path).
+    monitoring_retention_days: int = 30
+    metrics_public: bool = False
+    access_log: str = ""
+
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

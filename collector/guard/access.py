@@ -58,6 +58,27 @@ class Principal:
         return f"credential:{self.client_id}"
 
 
+def require_bearer(request: Request, scope: str) -> Principal:
+    """Like ``require`` for clients that send only ``Authorization`` (a Prometheus scraper):
+    ``x-api-key`` and ``x-gw-ims-org-id`` are checked when present, not required."""
+    headers = request.headers
+    scheme, _, presented = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise NotAuthenticated("An access token is required: Authorization: Bearer <token>")
+    grant = _access(request).tokens.lookup(presented.strip())
+    if grant is None:
+        raise NotAuthenticated("The access token is invalid, expired or revoked")
+    if "x-api-key" in headers and not hmac.compare_digest(
+        headers["x-api-key"].encode(), grant.client_id.encode()
+    ):
+        raise AccessDenied("x-api-key is not the client the access token was issued to")
+    if "x-gw-ims-org-id" in headers and headers["x-gw-ims-org-id"] != grant.org_id:
+        raise AccessDenied("x-gw-ims-org-id is not the org of the access token")
+    if not scope_names.grants(grant.scopes, scope):
+        raise AccessDenied(f"The access token lacks the scope {scope}")
+    return Principal(grant.org_id, SANDBOX, grant.client_id, grant.scopes)
+
+
 def require(request: Request, scope: str) -> Principal:
     """The caller, if its token is live and grants ``scope``; raises 401/403 otherwise."""
     tokens = _access(request).tokens

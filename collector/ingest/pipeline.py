@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -42,6 +43,24 @@ from collector.ingest.enrich import ClientInfo, XactionIds
 from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
 from collector.schemas.violations import PASS, Violation, verdict
+
+FAILED_PREFIX = "_failed/"
+
+
+class Observing(Protocol):
+    """What the pipeline reports after each request (collector/monitoring/observer.py)."""
+
+    def request(
+        self,
+        *,
+        org: str,
+        inlet: str,
+        outcomes: Counter[tuple[str, str]],
+        received: int,
+        size: int,
+    ) -> None: ...
+
+    def refused(self, *, org: str, inlet: str, status: int) -> None: ...
 
 
 class Registry(Protocol):
@@ -81,6 +100,7 @@ class Pipeline:
         guard: Guard,
         ids: XactionIds | None = None,
         clock_ms: Callable[[], int] | None = None,
+        observer: Observing | None = None,
     ) -> None:
         self.settings = settings
         self.control = control
@@ -89,6 +109,7 @@ class Pipeline:
         self.guard = guard
         self.ids = ids or XactionIds()
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self.observer = observer
         self.client_info = ClientInfo(settings)
         self._batches = asyncio.Semaphore(settings.max_concurrent_batches)
         # When the last lake append failed, and why (``/health`` reports it); None after a success.
@@ -118,15 +139,22 @@ class Pipeline:
                     messages = _messages(document, self.settings.max_batch_messages)
                     extra |= self.guard.limit_messages(inlet, len(messages))
                     ctx = self._context(inlet, request, authenticated)
-                    return Result(207, await self._batch(ctx, messages, lossy), extra)
+                    outcomes: Counter[tuple[str, str]] = Counter()
+                    answer = await self._batch(ctx, messages, lossy, outcomes)
+                    self._observe(inlet, outcomes, len(messages), len(raw))
+                    return Result(207, answer, extra)
             message, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
             extra |= self.guard.limit_messages(inlet, 1)
             ctx = self._context(inlet, request, authenticated)
-            answer = await self._single(ctx, message, sync_key, sync, lossy)
+            outcomes = Counter()
+            answer = await self._single(ctx, message, sync_key, sync, lossy, outcomes)
+            self._observe(inlet, outcomes, 1, len(raw))
             return Result(200, answer, extra)
         except CollectorError as err:
             if inlet is not None:
                 err.with_context(inlet.id, inlet.org_id)
+                if self.observer is not None:
+                    self.observer.refused(org=inlet.org_id, inlet=inlet.id, status=err.status)
             return Result.refusal(err, extra)
 
     @asynccontextmanager
@@ -155,14 +183,29 @@ class Pipeline:
             raise StorageUnavailable(exc.detail) from None
         self.last_lake_failure = None
 
+    def _observe(
+        self, inlet: Inlet, outcomes: Counter[tuple[str, str]], received: int, size: int
+    ) -> None:
+        if self.observer is not None:
+            self.observer.request(
+                org=inlet.org_id, inlet=inlet.id, outcomes=outcomes, received=received, size=size
+            )
+
     async def _single(
-        self, ctx: Context, message: object, sync_key: str | None, sync: bool, lossy: Lossy
+        self,
+        ctx: Context,
+        message: object,
+        sync_key: str | None,
+        sync: bool,
+        lossy: Lossy,
+        outcomes: Counter[tuple[str, str]],
     ) -> dict[str, Any]:
         xaction_id = self.ids.next(ctx.received_ms)
         found = numbers.entity_violations(lossy) if lossy else None
         entry, error, checked = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
         if entry is not None:
             await self._append([entry])
+            outcomes[_outcome(entry, error)] += 1
         if error is not None:
             raise error
         answer = {
@@ -175,7 +218,13 @@ class Pipeline:
             answer["validation"] = checked
         return answer
 
-    async def _batch(self, ctx: Context, messages: list[Any], lossy: Lossy) -> dict[str, Any]:
+    async def _batch(
+        self,
+        ctx: Context,
+        messages: list[Any],
+        lossy: Lossy,
+        outcomes: Counter[tuple[str, str]],
+    ) -> dict[str, Any]:
         batch_id = self.ids.next(ctx.received_ms)
         entries: list[LakeEntry] = []
         responses: list[dict[str, Any]] = []
@@ -185,6 +234,7 @@ class Pipeline:
             entry, error, checked = self._process(ctx, message, xaction_id, sync=False, lossy=found)
             if entry is not None:
                 entries.append(entry)
+                outcomes[_outcome(entry, error)] += 1
             if error is None:
                 responses.append({"xactionId": xaction_id, "validation": checked})
             else:
@@ -310,6 +360,14 @@ class Pipeline:
             "raw": message,
         }
         return LakeEntry(f"_failed/{dataset_id}", ctx.received_ms, orjson.dumps(record))
+
+
+def _outcome(entry: LakeEntry, error: CollectorError | None) -> tuple[str, str]:
+    """(dataset, outcome) of a stored line: accepted, or failed because invalid or refused."""
+    partition = entry.partition
+    if not partition.startswith(FAILED_PREFIX):
+        return partition, "accepted"
+    return partition[len(FAILED_PREFIX) :], "failed:invalid" if error is None else "failed:format"
 
 
 def _messages(document: object, limit: int) -> list[Any]:

@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,8 @@ class Lake:
         self._rotation = RotationRequests(settings.data_dir)  # erasures ask for it
         self.lines_written = 0
         self.groups = 0
+        # Told each group commit's fsync time, on the commit thread (monitoring's histogram).
+        self.on_sync: Callable[[float], None] | None = None
 
     # -- public API -------------------------------------------------------------------
 
@@ -211,8 +214,11 @@ class Lake:
                 touched.append(self._segment(key))
                 self._write(touched[-1], bytes(buf))
             if self.ack_mode == "fsync":
+                started = time.perf_counter()
                 for seg in touched:
                     os.fdatasync(seg.fd)
+                if self.on_sync is not None:
+                    self.on_sync(time.perf_counter() - started)
             for seg in touched:
                 seg.watermark.advance(seg.size)  # readers may now see these lines
         except OSError as exc:

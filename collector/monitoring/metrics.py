@@ -40,13 +40,6 @@ def multiprocess_mode() -> bool:
     return values.ValueClass is not values.MutexValue
 
 
-def prepare_multiprocess_dir(path: Path) -> None:
-    """Empty the samples directory of an earlier run (done by ``serve`` before workers start)."""
-    path.mkdir(parents=True, exist_ok=True)
-    for old in path.glob("*.db"):
-        old.unlink()
-
-
 class Metrics:
     """The collector's metrics, registered in a registry of their own (one per app)."""
 

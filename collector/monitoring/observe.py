@@ -1,4 +1,4 @@
-"""Watching every request: Prometheus samples, per-minute rejections, an optional access log.
+"""Watching every request: Prometheus samples and an optional access log.
 
 ``Observe`` is a plain ASGI middleware (no Starlette request objects on the hot path). After
 each response it records the route template (``/collection/{inlet_id}``, never the raw path,
@@ -21,7 +21,6 @@ from typing import IO, Any
 import orjson
 
 from collector.monitoring.metrics import Metrics
-from collector.monitoring.series import MinuteCounters
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,7 +28,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_INLET_IN_PATH = re.compile(r"/collection/(?:batch/)?([^/]+)$")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -70,13 +68,11 @@ class Observe:
         app: ASGIApp,
         *,
         metrics: Callable[[], Metrics | None],
-        counters: Callable[[], MinuteCounters | None],
         access_log: Callable[[], AccessLog | None],
     ) -> None:
         self.app = app
         # Resolved per request: the objects open in the lifespan, after the middleware is built.
         self._metrics = metrics
-        self._counters = counters
         self._access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -132,12 +128,6 @@ class Observe:
         if metrics is not None:
             metrics.requests.labels(route, method, str(status)).inc()
             metrics.duration.labels(route, method).observe(elapsed)
-        counters = self._counters()
-        if counters is not None and status >= 400:
-            inlet = ""
-            if match := _INLET_IN_PATH.search(scope["path"]):
-                inlet = match.group(1)[:64]
-            counters.add("throttled" if status == 429 else f"rejected:{status}", inlet=inlet)
 
 
 def _request_id(scope: Scope) -> str:

@@ -63,8 +63,12 @@ class Projector:
         limits: Limits | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        on_applied: Callable[[list[tuple[str, str, int]]], None] | None = None,
     ) -> None:
+        """``on_applied`` is told (org, dataset, received ms) of each batch's messages once
+        they are committed (monitoring's time to profile; None for replays and tests)."""
         self.settings = settings
+        self._on_applied = on_applied
         self.limits = limits or Limits()
         self._clock = clock
         self._only = frozenset(only_datasets) if only_datasets is not None else None
@@ -137,6 +141,8 @@ class Projector:
             save_counters(self.conn, counters)
             self._checkpoint(chunks)
         self.cache.trim()
+        if self._on_applied is not None and messages:
+            self._on_applied([(m.org_id, m.dataset_id, m.received_ms) for m in messages])
 
     def catch_up(self) -> int:
         """Apply batches until nothing is pending; return the number of lines consumed."""
@@ -285,22 +291,35 @@ def run_projector(settings: Settings, stop_event: StopEvent) -> None:
     """Project until ``stop_event`` is set (the body of ``collector project`` and the process)."""
     try:
         with projector_lock(settings, wait=stop_event):
-            projector = Projector(settings)
+            from collector.monitoring.observer import Observer
+
+            observer = Observer(settings)
+            projector = Projector(settings, on_applied=observer.projected)
             log.info("projector started on %s", settings.profile_db_path)
             try:
-                _loop(projector, settings, stop_event)
+                _loop(projector, settings, stop_event, observer.flush)
             finally:
                 projector.close()
+                observer.close()
     except ProjectorLocked:
         return
 
 
-def _loop(projector: Projector, settings: Settings, stop_event: StopEvent) -> None:
+def _loop(
+    projector: Projector,
+    settings: Settings,
+    stop_event: StopEvent,
+    flush: Callable[[], object] = lambda: None,
+) -> None:
     from collector.privacy.runner import JobRunner
 
     jobs = JobRunner(projector, settings)  # privacy jobs run between batches
     poll = settings.projector_poll_ms / 1000
+    flushed = time.monotonic()
     while not stop_event.is_set():
+        if time.monotonic() - flushed >= 1.0:  # the monitoring series, about once a second
+            flush()
+            flushed = time.monotonic()
         try:
             consumed = projector.step()
             jobs.tick()

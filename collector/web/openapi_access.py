@@ -15,6 +15,8 @@ PROTECTED = {
     "privacyJobs": "profile:delete",
     "privacyJob": "profile:delete",
     "debugEvents": "debug:read",
+    "metrics": "monitoring:read",
+    "monitoringSeries": "monitoring:read",
     "debugEvent": "debug:read",
     "datasetCounts": "monitoring:read",
     "listSchemas": "schemas:read",

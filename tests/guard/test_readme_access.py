@@ -44,8 +44,8 @@ def _jane() -> dict[str, Any]:
     return message
 
 
-@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="needs curl, jq")
 def test_the_readme_commands_get_a_token_and_a_profile(tmp_path: Path) -> None:
+    assert shutil.which("curl") and shutil.which("jq"), "make system-deps installs curl and jq"
     script = _section_script()
     assert README_URL in script and "collector credentials create" in script
     data_dir = tmp_path / "data"
@@ -53,7 +53,8 @@ def test_the_readme_commands_get_a_token_and_a_profile(tmp_path: Path) -> None:
         assert httpx.post(f"{live.base_url}/collection/{DEMO_INLET}", json=_jane()).is_success
         project_once(Settings(data_dir=data_dir))
         work = tmp_path / "shell"
-        work.mkdir()
+        (work / ".venv" / "bin").mkdir(parents=True)  # the README runs .venv/bin/collector
+        (work / ".venv" / "bin" / "collector").symlink_to(Path(sys.executable).parent / "collector")
         env = {
             **os.environ,
             "COLLECTOR_DATA_DIR": str(data_dir),
