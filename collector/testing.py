@@ -71,9 +71,10 @@ class Collector:
         self.schema_id = seed.WEB_EVENTS_SCHEMA
         self.tag_url = f"{self.url}/tags/{DEMO_PROPERTY}/production.js"
         self._env = {
+            # Defaults for a test run; the caller's environment (passed on whole) may override.
+            "COLLECTOR_RUN_PROJECTOR": "false",
+            "COLLECTOR_DEBUG_POLL_MS": "50",
             **os.environ,
-            "COLLECTOR_RUN_PROJECTOR": os.environ.get("COLLECTOR_RUN_PROJECTOR", "false"),
-            "COLLECTOR_DEBUG_POLL_MS": os.environ.get("COLLECTOR_DEBUG_POLL_MS", "50"),
             "COLLECTOR_SEED_DEMO": "true",  # the demo's tag property, for tag_url
             **(env or {}),
             "COLLECTOR_PUBLIC_URL": self.url,

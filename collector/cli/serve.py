@@ -63,10 +63,9 @@ def serve(
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     public_url = f"{'https' if ssl_certfile else 'http'}://{host}:{port}"
-    env_url = Settings.from_env().public_url
     settings = Settings.from_env(
         data_dir=data_dir,
-        public_url=env_url if "COLLECTOR_PUBLIC_URL" in os.environ else public_url,
+        public_url=None if Settings.is_set("public_url") else public_url,
         seed_demo=True if demo else None,
         access_log=access_log,
     )

@@ -1,6 +1,7 @@
 """Settings: one frozen object built from ``COLLECTOR_*`` environment variables.
 
-This is the only module that reads the environment. Everything else receives a
+This is the only module that reads settings from the environment (``collector serve`` writes
+them back with ``to_env`` for its worker processes). Everything else receives a
 ``Settings`` instance explicitly (``create_app(settings)``); tests build
 ``Settings(data_dir=tmp_path)`` directly.
 """
@@ -134,6 +135,11 @@ class Settings:
                 values[f.name] = _coerce(f.name, hints[f.name], raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def is_set(cls, name: str, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the environment sets the field ``name`` (a command's flag then gives way)."""
+        return _PREFIX + name.upper() in (os.environ if environ is None else environ)
 
     @classmethod
     def variables(cls) -> list[str]:
