@@ -4,7 +4,7 @@
 (function () {
   // Until the tag has loaded, window._xdmTag is the snippet's stub (calls are queued); always
   // call through window._xdmTag so later calls reach the loaded tag.
-  var tag = window._xdmTag, entries = {}, queued = {};
+  var tag = window._xdmTag, entries = {};
 
   function $(selector) {
     return document.querySelector(selector);
@@ -49,22 +49,44 @@
     return (entries[entity._id] = status);
   }
 
+  // "#/productListItems/0/SKU" -> "productListItems[0].SKU" (the paths the tag's mapping uses)
+  function path(pointer) {
+    var steps = String(pointer || "").replace(/^#\/?/, "").split("/").filter(Boolean);
+    return steps.map(function (k, i) {
+      k = k.replace(/~1/g, "/").replace(/~0/g, "~");
+      return /^\d+$/.test(k) ? "[" + k + "]" : (i ? "." : "") + k;
+    }).join("") || "(the event)";
+  }
+
+  function violation(v) {
+    return path(v.pointerToViolation) + ": " + v.message;
+  }
+
+  // Each beacon's own answer (the tag hands it over with the collector's validation verdict):
+  // accepted and valid, stored but invalid (kept among the dataset's failed records), to be
+  // retried, or refused (the drop that follows says so).
   function answer(r) {
-    var results = (r.body && r.body.responses) || [];
-    r.messages.forEach(function (m, i) {
-      var status = entries[m.body.xdmEntity._id], x = results[i] || {};
+    var ids = ((r.body && r.body.responses) || []).map(function (x) { return x.xactionId; });
+    (r.results || []).forEach(function (x, i) {
+      var status = entries[x.beacon.body.xdmEntity._id], v = x.verdict || {}, found;
       if (!status) return;
-      var ok = r.status >= 200 && r.status < 300 && !(x.status >= 400);
-      var retry = !r.status || r.status == 408 || r.status == 429 || r.status >= 500;
-      set(status, ok ? "ok" : retry ? "retry" : "bad", !r.status ? "network error: will retry" :
-        ok ? "✓ " + r.status + " accepted" : retry ? r.status + ": will retry" :
-        (x.status || r.status) + " " + (x.message || "dropped"));
-      status.title = x.xactionId ? "xactionId " + x.xactionId : status.textContent;
+      if (x.status >= 200 && x.status < 300 && v.status == "fail") {
+        found = v.violations || [];
+        set(status, "bad invalid", "stored, but invalid: " + (found[0] ? violation(found[0]) : "") +
+          (v.count > 1 ? " (+" + (v.count - 1) + " more)" : ""));
+        status.title = found.map(violation).join("\n");
+        return;
+      }
+      set(status, x.status >= 200 && x.status < 300 ? "ok" : "retry",
+        !x.status ? "network error: will retry" :
+        x.status >= 200 && x.status < 300 ? "✓ " + x.status + " accepted" + (v.status == "pass" ? ", valid" : "") :
+        x.status + (x.status == 408 || x.status == 429 || x.status >= 500 ? ": will retry" : " " + (x.message || "refused")));
+      status.title = ids[i] ? "xactionId " + ids[i] : status.textContent;
     });
   }
 
-  // Consent "out" discards the queue (the tag sends none of it, ever) and the device id; the
-  // labels say so, and the device id shows again once consent is back "in".
+  // Consent "out" discards the queue (the tag reports each beacon as dropped: it sends none of
+  // them, ever) and the device id; the device id shows again once consent is back "in".
   function showConsent(value) {
     var device = $("#device-id");
     $("#consent-state").textContent = value;
@@ -73,10 +95,6 @@
     });
     if (value == "out") {
       device.textContent = "(none: consent out)";
-      Object.keys(queued).forEach(function (id) {
-        set(queued[id], "bad", "discarded: consent out");
-      });
-      queued = {};
     } else if (value == "in") {
       device.textContent = window._xdmTag.getDeviceId();
     } else if (device.textContent == "(none: consent out)") {
@@ -84,18 +102,12 @@
     }
   }
 
-  function unqueue(m) {
-    delete queued[m.body.xdmEntity._id];
-  }
-
   tag.on("beacon", function (m) {
     var pending = window._xdmTag.setConsent() == "pending";
     set(entry(m), "pending", pending ? "queued: consent pending" : "queued");
-    queued[m.body.xdmEntity._id] = entry(m);
   });
   tag.on("send", function (s) {
     s.messages.forEach(function (m) {
-      unqueue(m);
       set(entry(m), s.transport == "beacon" ? "ok" : "pending",
         s.transport == "beacon" ? "handed to sendBeacon" : "sending…");
     });
@@ -103,8 +115,7 @@
   tag.on("response", answer);
   tag.on("drop", function (d) {
     d.messages.forEach(function (m) {
-      unqueue(m);
-      set(entry(m), "bad", "dropped: " + d.reason);
+      set(entry(m), "bad", d.reason == "consent" ? "discarded: consent out" : "dropped: " + d.detail);
     });
   });
   tag.on("consent", showConsent);
@@ -148,6 +159,10 @@
     $("#search").addEventListener("submit", function (e) {
       e.preventDefault();
       e.target.dispatchEvent(new CustomEvent("demo:search", {bubbles: true, detail: {term: $("#term").value}}));
+    });
+    // The search rule maps the term as it comes: a number breaks the schema (a string field).
+    $("#invalid").addEventListener("click", function (e) {
+      e.target.dispatchEvent(new CustomEvent("demo:search", {bubbles: true, detail: {term: 42}}));
     });
     $("#newsletter").addEventListener("submit", function (e) {
       e.preventDefault();

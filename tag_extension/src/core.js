@@ -51,8 +51,17 @@ function size(m) {
   return encodeURIComponent(JSON.stringify(m)).replace(/%../g, "x").length;
 }
 
+// A queued beacon is {message, tries (requests it went out in), at (when it was queued, ms)}.
+function messages(list) {
+  return list.map(x => x.message);
+}
+
 function body(list) {
-  return JSON.stringify({messages: list});
+  return JSON.stringify({messages: messages(list)});
+}
+
+function retryable(status) {
+  return !status || status == 408 || status == 429 || status >= 500;
 }
 
 function start(win, C) {
@@ -69,17 +78,19 @@ function run(win, C) {
   var X = C.extension || {}, DE = C.dataElements || {}, doc = win.document, nav = win.navigator || {},
     url = String(X.collectorUrl || "").replace(/\/+$/, "") + "/collection/batch/" + X.inletId,
     qKey = "xdm_q:" + X.inletId, maxQ = X.maxQueue || 100, batch = X.batchSize || 20,
-    subs = Object.create(null), dbg = !!X.debug, fly = [], until = 0, tries = 0, net = 0, timer = 0, dev, kept,
-    st = {sent: 0, dropped: 0, retries: 0},
+    maxTries = X.maxAttempts || 10, maxHours = X.maxAgeHours || 24,
+    subs = Object.create(null), dbg = !!X.debug, fly = [], until = 0, failures = 0, net = 0, timer = 0, dev, kept,
+    st = {sent: 0, accepted: 0, invalid: 0, dropped: 0, retries: 0},
+    drops = {status: 0, attempts: 0, age: 0, queue: 0, consent: 0, size: 0},
     q = store(qKey), ids = store("xdm_ids"),
     cv = [store("xdm_consent"), X.defaultConsent, "in"].find(c => CONSENT.includes(c)),
     t = {win, doc, nav, on, emit, listen, val, cookie, store, consent, identity, deviceId, send, warn,
       param: n => new win.URLSearchParams(win.location.search).get(n)},
     api = {track: (name, detail) => emit("track", {name, detail}), setConsent: consent,
       setIdentity: identity, flush, getDeviceId: deviceId, on, debug: v => { dbg = v === undefined || !!v },
-      stats: () => Object.assign({queued: q.length + fly.length}, st)};
+      stats: () => Object.assign({queued: q.length + fly.length}, st, {drops: Object.assign({}, drops)})};
 
-  q = Array.isArray(q) ? q.filter(x => x && x.body && x.body.xdmEntity && x.body.xdmEntity.identityMap) : [];
+  q = Array.isArray(q) ? q.map(queued).filter(x => (x = x.message) && x.body && x.body.xdmEntity && x.body.xdmEntity.identityMap) : [];
   ids && typeof ids == "object" || (ids = {});
   for (var k in api) api[k] = guard(api[k]);
   (C.rules || []).forEach(guard(r => r.events.forEach(e => {
@@ -192,6 +203,7 @@ function run(win, C) {
     store("xdm_consent", v);
     emit("consent", v);
     if (v == "out") {
+      drop(q, "consent", "consent out");
       q = [];
       save();
       ecid("", 0);
@@ -277,15 +289,16 @@ function run(win, C) {
   function stamp(list) {
     var id = deviceId();
     list.forEach(x => {
-      var m = x.body.xdmEntity.identityMap, e = m.ECID || [];
+      var m = x.message.body.xdmEntity.identityMap, e = m.ECID || [];
       (e[0] || {}).id == id || (m.ECID = [{id, primary: true, authenticatedState: "ambiguous"}].concat(e));
     });
     return list;
   }
 
   function enqueue(m) {
-    if (size(m) > LIMIT - 200) return drop([m], "over " + LIMIT + " bytes");
-    q.push(m);
+    var x = {message: m, tries: 0, at: now()};
+    if (size(m) > LIMIT - 200) return drop([x], "size", "over " + LIMIT + " bytes");
+    q.push(x);
     emit("beacon", m);
     trim();
     save();
@@ -294,13 +307,30 @@ function run(win, C) {
 
   function trim() {
     var n = q.length - maxQ;
-    n > 0 && drop(q.splice(0, n), "queue full");
+    n > 0 && drop(q.splice(0, n), "queue", "queue full");
   }
 
-  function drop(list, why) {
+  // A stored queue entry (a bare envelope from an older library counts as queued now).
+  function queued(x) {
+    return {message: x && x.message || x, tries: x && +x.tries || 0, at: x && +x.at || now()};
+  }
+
+  // Beacons that will never be sent: counted by reason, reported to on("drop") and logged
+  // (except those the visitor's consent "out" discards).
+  function drop(list, reason, why, status) {
+    if (!list.length) return;
     st.dropped += list.length;
-    log("dropped", list.length, "beacon(s):", why);
-    emit("drop", {reason: why, messages: list});
+    drops[reason] += list.length;
+    reason == "consent" || log("dropped", list.length, "beacon(s):", why);
+    emit("drop", {reason, status, detail: why, messages: messages(list)});
+  }
+
+  // Beacons queued more than maxAgeHours ago are never sent.
+  function expire() {
+    var t = now(), old = q.filter(x => t - x.at > maxHours * 36e5);
+    q = q.filter(x => !old.includes(x));
+    old.length && save();
+    drop(old, "age", "queued over " + maxHours + " h ago");
   }
 
   function save() {
@@ -319,7 +349,7 @@ function run(win, C) {
   function pack(list) {
     var out = [], cur = [], n = 15;
     list.forEach(m => {
-      var z = size(m) + 1;
+      var z = size(m.message) + 1;
       if (cur.length && (cur.length >= batch || n + z > LIMIT)) out.push(cur), cur = [], n = 15;
       cur.push(m);
       n += z;
@@ -333,11 +363,14 @@ function run(win, C) {
 
   // One request in flight at a time; nothing leaves before consent is "in" or during back-off.
   function flush() {
+    var b, r = {};
+    expire();
     if (fly.length || !q.length || cv != "in" || now() < until) return;
-    var b = body(fly = pack(stamp(q.slice(0, batch)))[0]), r = {};
+    b = body(fly = pack(stamp(q.slice(0, batch)))[0]);
     q = q.slice(fly.length);
+    fly.forEach(x => x.tries++);
     save();
-    emit("send", {url, messages: fly, transport: "fetch"});
+    emit("send", {url, messages: messages(fly), transport: "fetch"});
     Promise.resolve()
       .then(() => win.fetch(url, {method: "POST", keepalive: true, body: b, headers: {"content-type": "text/plain"}}))
       .then(x => (r = Object(x)).json())
@@ -346,41 +379,58 @@ function run(win, C) {
       .catch(warn);
   }
 
-  // 2xx: sent, except 207 entries with a 4xx status; network errors, 408, 429, 5xx: retried
-  // with back-off (Retry-After seconds when given); any other status: dropped.
+  // Each beacon's answer is its 207 entry, else the request's status. 2xx: stored, valid or
+  // not (the entry's validation verdict); network errors, 408, 429 and 5xx: retried with
+  // back-off (Retry-After seconds when given) up to maxAttempts; any other status: dropped.
   function answer(r, j) {
-    var s = r.status, list = fly, ra, d;
-    fly = [];
-    emit("response", {status: s, body: j, messages: list});
-    if (s > 199 && s < 300) {
-      tries = net = 0;
-      list.forEach((m, i) => {
-        var x = (j && j.responses || [])[i];
-        x && x.status >= 400 ? drop([m], x.status + " " + x.message) : st.sent++;
+    var s = r.status, list = fly, ok = s > 199 && s < 300, again = [], ra, d,
+      results = list.map((x, i) => {
+        var e = Object(ok && j && j.responses && j.responses[i]);
+        return {beacon: x.message, status: +e.status || s || 0, verdict: e.validation || null, message: e.message};
       });
-    } else if (!s || s == 408 || s == 429 || s >= 500) {
-      q = list.concat(q);
-      trim();
+    fly = [];
+    emit("response", {status: s, body: j, messages: messages(list), results});
+    results.forEach((x, i) => {
+      var c = x.status;
+      if (c > 199 && c < 300) {
+        st.sent++;
+        x.verdict && x.verdict.status == "fail" ? (st.invalid++, dbg && guard(invalid)(x)) : st.accepted++;
+      } else if (retryable(c)) again.push(list[i]);
+      else if (ok) drop([list[i]], "status", c + " " + x.message, c);
+    });
+    ok || again.length || drop(list, "status", "HTTP " + s, s);
+    if (again.length) {
       st.retries++;
+      drop(again.filter(x => x.tries >= maxTries), "attempts", maxTries + " attempts");
+      q = again.filter(x => x.tries < maxTries).concat(q);
+      trim();
       net = !s;
       ra = parseFloat(r.headers && r.headers.get("retry-after"));
-      d = ra >= 0 ? ra * 1000 : Math.min(6e4, 1000 * 2 ** tries) * (0.5 + win.Math.random() / 2);
-      tries++;
+      d = ra >= 0 ? ra * 1000 : Math.min(6e4, 1000 * 2 ** failures) * (0.5 + win.Math.random() / 2);
+      failures++;
       until = now() + d;
       later(d);
-    } else drop(list, "HTTP " + s);
+    } else failures = net = 0;
     save();
     flush();
   }
 
+  // Debug mode: a beacon stored as invalid, with its violations.
+  function invalid(x) {
+    var e = x.beacon.body.xdmEntity, v = x.verdict;
+    warn("stored, but invalid:", e.eventType || "", e._id, v.count + " violation(s):",
+      [].concat(v.violations || []).map(f => f.pointerToViolation + " " + f.keyword + ": " + f.message).join("; "));
+  }
+
   // Page hide: hand what is queued to sendBeacon (unless consent or a back-off holds it).
   function hide() {
+    expire();
     if (cv != "in" || now() < until || !nav.sendBeacon) return;
     for (var p of pack(stamp(q))) {
       if (!nav.sendBeacon(url, body(p))) break;
       q = q.slice(p.length);
       st.sent += p.length;
-      emit("send", {url, messages: p, transport: "beacon"});
+      emit("send", {url, messages: messages(p), transport: "beacon"});
     }
     save();
   }

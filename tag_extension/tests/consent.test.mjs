@@ -1,7 +1,7 @@
 // Consent: "in" sends, "pending" holds the queue, "out" sends nothing and clears it.
 import assert from "node:assert/strict";
 import test from "node:test";
-import {INLET, beaconRule, boot, config, fakeStorage, plain} from "./fake.mjs";
+import {INLET, beaconRule, boot, config, counts, fakeStorage, plain} from "./fake.mjs";
 
 function setup(extension = {}, opts = {}) {
   return boot(config(extension, {rules: [
@@ -30,9 +30,13 @@ test("pending holds beacons, queued and persisted, until consent is given", asyn
 test("out clears the queue and sends nothing, on this page and the next", async () => {
   const storage = fakeStorage();
   const {win, api, beacons} = setup({defaultConsent: "pending"}, {storage});
+  const drops = [];
+  api.on("drop", d => drops.push(d));
   [1, 2, 3].forEach(i => api.track("go", i));
   api.track("optout");
-  assert.deepEqual(plain(api.stats()), {queued: 0, sent: 0, dropped: 0, retries: 0});
+  assert.deepEqual(plain(api.stats()), counts({dropped: 3, drops: {consent: 3}}));
+  assert.deepEqual(plain(drops.map(d => [d.reason, d.messages.map(m => m.body.xdmEntity.n)])), [["consent", [1, 2, 3]]]);
+  assert.deepEqual(win.warnings, []); // the visitor's choice, not a problem to log
   assert.deepEqual(JSON.parse(storage.getItem("xdm_q:" + INLET)), []);
   api.track("go", 4);
   await win.advance(60000);

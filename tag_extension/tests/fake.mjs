@@ -269,3 +269,9 @@ export function sent(win) {
 export function plain(x) {
   return JSON.parse(JSON.stringify(x));
 }
+
+// What stats() reads with the given counts (every other count zero).
+export function counts(n = {}) {
+  const drops = {status: 0, attempts: 0, age: 0, queue: 0, consent: 0, size: 0, ...n.drops};
+  return {queued: 0, sent: 0, accepted: 0, invalid: 0, dropped: 0, retries: 0, ...n, drops};
+}

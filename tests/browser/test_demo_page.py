@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.browser.conftest import wait_for
+from collector.control import seed
+from collector.control.settings import Settings
+from tests.browser.conftest import lake_entities, wait_for
 from tests.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -104,3 +107,51 @@ def test_consent_out_labels(page: Page) -> None:
     page.click("button.add-to-cart >> nth=1")
     wait_for(lambda: "accepted" in _status(page, "Canvas bag"), "the bag accepted", page)
     assert _status(page, "Trail shoes") == "discarded: consent out"
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+RED = "rgb(179, 38, 30)"  # --bad in demo.css
+
+
+def test_an_invalid_beacon_shows_red_with_its_violation(page: Page, server: LiveServer) -> None:
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.evaluate("_xdmTag.debug(true)")
+    page.click("#invalid")  # the search rule, with a number where the schema wants text
+    item = page.locator("#log li", has_text="“42”").first
+    status = item.locator(".status")
+    wait_for(lambda: "invalid" in status.inner_text(), "the verdict in the panel", page)
+    assert status.inner_text() == (
+        "stored, but invalid: _demo.searchTerm: expected type: String, found: Long"
+    )
+    assert status.evaluate("s => getComputedStyle(s).color") == RED
+    assert "_demo.searchTerm" in (status.get_attribute("title") or "")
+    stats = page.evaluate("_xdmTag.stats()")
+    assert stats["invalid"] == 1 and stats["dropped"] == 0, stats
+    # Debug mode names the beacon and its violation in the console.
+    beacon_id = page.evaluate("__beacons.find(b => b._demo && b._demo.searchTerm === 42)._id")
+    found = [w for w in warnings if "stored, but invalid" in w]
+    assert len(found) == 1 and beacon_id in found[0], warnings
+    assert "#/_demo/searchTerm type: expected type: String" in found[0]
+    # Stored, as the panel says: among the dataset's failed records, with its errors.
+    settings = Settings(data_dir=server.data_dir)
+    failed = wait_for(
+        lambda: [
+            r
+            for r in lake_entities(settings, f"_failed/{seed.WEB_EVENTS}")
+            if r.get("entity", {}).get("_id") == beacon_id
+        ],
+        "the invalid beacon among the failed records",
+        page,
+    )
+    assert failed[0]["_validationErrors"][0]["pointerToViolation"] == "#/_demo/searchTerm"
+
+    # A valid one next to it reads green, and says it was checked.
+    page.click("button.add-to-cart >> nth=2")
+    wait_for(lambda: "accepted" in _status(page, "Wool socks"), "the socks accepted", page)
+    assert _status(page, "Wool socks") == "✓ 207 accepted, valid"
+
+    # Not by colour alone, and readable: axe-core finds nothing wrong in the panel.
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run('.panel', {resultTypes: ['violations']})")
+    assert [(v["id"], v["help"]) for v in result["violations"]] == []

@@ -120,6 +120,22 @@ def test_settings_are_checked_against_the_manifest(props: Properties) -> None:
     ]
 
 
+def test_retry_bounds_are_checked_like_the_other_extension_settings(props: Properties) -> None:
+    problems = _refused(props, {"extension": {"maxAttempts": 0, "maxAgeHours": 1.5}})
+    assert problems == [
+        "extension at maxAgeHours: 1.5 is not of type 'integer'",
+        "extension at maxAttempts: 0 is less than the minimum of 1",
+    ]
+    problems = _refused(props, {"extension": {"maxAttempts": 101, "maxAgeHours": 721}})
+    assert problems == [
+        "extension at maxAgeHours: 721 is greater than the maximum of 720",
+        "extension at maxAttempts: 101 is greater than the maximum of 100",
+    ]
+    bounds = {"maxAttempts": 3, "maxAgeHours": 48}
+    prop = props.create(org_id=seed.DEMO_ORG, name="shop", document={"extension": bounds})
+    assert {k: prop.extension[k] for k in bounds} == bounds
+
+
 def test_org_inlet_and_datasets_must_belong_together(props: Properties) -> None:
     props.control.create_org("OTHER@AdobeOrg", "Other")
     other = props.control.create_dataset(

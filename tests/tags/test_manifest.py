@@ -73,7 +73,7 @@ def test_configuration_and_library_schemas_are_valid() -> None:
     jsonschema.Draft202012Validator.check_schema(_load("library.schema.json"))
     names = set(MANIFEST["configuration"]["schema"]["properties"])
     assert {"collectorUrl", "inletId", "orgId", "datasetId", "defaultConsent"} <= names
-    queue = {"maxQueue", "batchSize", "flushIntervalMs"}
+    queue = {"maxQueue", "batchSize", "flushIntervalMs", "maxAttempts", "maxAgeHours"}
     assert {"cookieDomain", "cookieLifetimeDays"} | queue <= names
 
 
