@@ -131,3 +131,21 @@ def _inlet_identity_namespaces(db: Database) -> None:
         )
         """
     )
+
+
+@control(name="0006_dataset_catalog")
+def _dataset_catalog(db: Database) -> None:
+    # What the Catalog API keeps about a dataset beyond its control-plane row
+    # (collector/setup/dataset_meta.py); the row goes with the dataset.
+    db.execute(
+        """
+        CREATE TABLE dataset_catalog (
+            dataset_id TEXT PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+            description TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '{}',
+            streaming INTEGER NOT NULL DEFAULT 1,
+            created_client TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        )
+        """
+    )

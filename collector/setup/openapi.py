@@ -1,0 +1,169 @@
+"""The OpenAPI operations of the setup APIs (merged into collector/web/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.control import seed
+from collector.setup import catalog
+from collector.web.openapi_schemas import OBJECT, STRING, array, obj, ref
+
+_REFS = array(STRING, description='References to the changed objects: `["@/dataSets/<id>"]`.')
+_KEYED = {
+    "type": "object",
+    "additionalProperties": OBJECT,
+    "description": "Objects keyed by their id.",
+}
+_DATASET_BODY = obj(
+    "name",
+    "schemaRef",
+    name=STRING,
+    description=STRING,
+    schemaRef=obj("id", id=STRING, contentType=STRING),
+    tags={"type": "object", "additionalProperties": array(STRING)},
+    streamingIngestionEnabled={"type": "boolean"},
+)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+        **extra,
+    }
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+def _path(name: str, description: str, example: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+        "example": example,
+    }
+
+
+def _op(operation_id: str, summary: str, **rest: Any) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, "tags": ["catalog"], **rest}
+
+
+_PAGING = [
+    _query("limit", "Objects per page (1-100).", type="integer", minimum=1, maximum=100),
+    _query("start", "Objects to skip.", type="integer", minimum=0),
+]
+_BAD = _problem("A malformed body or parameter.")
+_DATASET_ID = _path("datasetId", "The dataset: 24 lowercase hex digits.", seed.WEB_EVENTS)
+
+
+def catalog_paths() -> dict[str, Any]:
+    base = catalog.BASE
+    listing = [
+        *_PAGING,
+        _query("name", "Only the datasets with this name."),
+        _query("orderBy", "`[asc:|desc:]created|updated|name`."),
+        _query("properties", "Comma-separated top-level properties to return."),
+    ]
+    return {
+        f"{base}/dataSets": {
+            "get": _op(
+                "catalogListDatasets",
+                "The org's datasets.",
+                parameters=listing,
+                responses={"200": _json(_KEYED, "Datasets keyed by id."), "400": _BAD},
+            ),
+            "post": _op(
+                "catalogCreateDataset",
+                "Create a dataset on a schema of the registry.",
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _DATASET_BODY}},
+                },
+                responses={"201": _json(_REFS, "Created."), "400": _BAD},
+            ),
+        },
+        f"{base}/dataSets/{{datasetId}}": {
+            "get": _op(
+                "catalogShowDataset",
+                "One dataset.",
+                parameters=[_DATASET_ID],
+                responses={
+                    "200": _json(_KEYED, "The dataset, keyed by id."),
+                    "404": _problem("No such dataset in the org."),
+                },
+            ),
+            "patch": _op(
+                "catalogUpdateDataset",
+                "Change a dataset's name, description, tags or streaming switch.",
+                parameters=[_DATASET_ID],
+                requestBody={"required": True, "content": {"application/json": {"schema": OBJECT}}},
+                responses={
+                    "200": _json(_REFS, "Changed."),
+                    "400": _BAD,
+                    "404": _problem("No such dataset in the org."),
+                },
+            ),
+            "delete": _op(
+                "catalogDeleteDataset",
+                "Delete a dataset (its lake files stay).",
+                parameters=[_DATASET_ID],
+                responses={
+                    "200": _json(_REFS, "Deleted."),
+                    "404": _problem("No such dataset in the org."),
+                    "409": _problem("An inlet or a datastream still names the dataset."),
+                },
+            ),
+        },
+        f"{base}/batches": {
+            "get": _op(
+                "catalogListBatches",
+                "Closed lake segments of the org's datasets, newest first.",
+                parameters=[*_PAGING, _query("dataSet", "Only the batches of this dataset.")],
+                responses={"200": _json(_KEYED, "Batches keyed by id."), "400": _BAD},
+            )
+        },
+        f"{base}/batches/{{batchId}}": {
+            "get": _op(
+                "catalogShowBatch",
+                "One batch.",
+                parameters=[_path("batchId", "The batch id.", "0" * 26)],
+                responses={
+                    "200": _json(_KEYED, "The batch, keyed by id."),
+                    "404": _problem("No such batch in the org."),
+                },
+            )
+        },
+    }
+
+
+def paths() -> dict[str, Any]:
+    return catalog_paths()
+
+
+# Operation id -> the scope it needs (collector/web/openapi_access.py PROTECTED).
+SCOPES = {
+    "catalogListDatasets": "datasets:read",
+    "catalogCreateDataset": "datasets:write",
+    "catalogShowDataset": "datasets:read",
+    "catalogUpdateDataset": "datasets:write",
+    "catalogDeleteDataset": "datasets:write",
+    "catalogListBatches": "datasets:read",
+    "catalogShowBatch": "datasets:read",
+}
