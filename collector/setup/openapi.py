@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.control import seed
-from collector.setup import catalog
+from collector.setup import catalog, connections
 from collector.web.openapi_schemas import OBJECT, STRING, array, obj, ref
 
 _REFS = array(STRING, description='References to the changed objects: `["@/dataSets/<id>"]`.')
@@ -61,8 +61,8 @@ def _path(name: str, description: str, example: str) -> dict[str, Any]:
     }
 
 
-def _op(operation_id: str, summary: str, **rest: Any) -> dict[str, Any]:
-    return {"operationId": operation_id, "summary": summary, "tags": ["catalog"], **rest}
+def _op(operation_id: str, summary: str, tag: str = "catalog", **rest: Any) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, "tags": [tag], **rest}
 
 
 _PAGING = [
@@ -153,8 +153,120 @@ def catalog_paths() -> dict[str, Any]:
     }
 
 
+_CONNECTION_BODY = obj(
+    "name",
+    "connectionSpec",
+    name=STRING,
+    description=STRING,
+    connectionSpec=obj("id", id={"type": "string", "enum": [connections.STREAMING_SPEC]}),
+    auth=obj(
+        specName=STRING,
+        params=obj(
+            sourceId=STRING,
+            dataType={"type": "string", "enum": list(connections.DATA_TYPES)},
+            name=STRING,
+            authenticationRequired={"type": "boolean"},
+        ),
+    ),
+)
+_INLET_BODY = obj(
+    "name",
+    name=STRING,
+    description=STRING,
+    sourceId=STRING,
+    dataType={"type": "string", "enum": list(connections.DATA_TYPES)},
+    authenticationRequired={"type": "boolean"},
+)
+_ITEMS = obj("items", items=array(OBJECT))
+_GONE = {"description": "Deleted; its inlet answers 404 from now on."}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def connection_paths() -> dict[str, Any]:
+    flow = f"{connections.FLOW}/connections"
+    legacy = connections.LEGACY
+    connection_id = _path(
+        "connectionId", "The connection (a UUID).", "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    )
+    inlet_id = _path("id", "The inlet: 64 lowercase hex digits.", "0" * 64)
+    missing = _problem("No such connection or inlet in the org.")
+    return {
+        flow: {
+            "get": _op(
+                "flowListConnections",
+                "The org's streaming connections.",
+                "flowservice",
+                parameters=[
+                    _query("limit", "At most this many.", type="integer", minimum=1, maximum=1000)
+                ],
+                responses={"200": _json(_ITEMS, "The connections."), "400": _BAD},
+            ),
+            "post": _op(
+                "flowCreateConnection",
+                "Create an HTTP API streaming connection (an inlet).",
+                "flowservice",
+                requestBody=_body(_CONNECTION_BODY),
+                responses={
+                    "201": _json(obj("id", "etag", id=STRING, etag=STRING), "Created."),
+                    "400": _BAD,
+                },
+            ),
+        },
+        f"{flow}/{{connectionId}}": {
+            "get": _op(
+                "flowShowConnection",
+                "One connection; `auth.params` has its `inletId` and `inletUrl`.",
+                "flowservice",
+                parameters=[connection_id],
+                responses={"200": _json(_ITEMS, "The connection."), "404": missing},
+            ),
+            "delete": _op(
+                "flowDeleteConnection",
+                "Delete a connection and its inlet (its lake data stays).",
+                "flowservice",
+                parameters=[connection_id],
+                responses={"204": _GONE, "404": missing},
+            ),
+        },
+        legacy: {
+            "get": _op(
+                "inletList",
+                "The org's inlets.",
+                "inlets",
+                responses={"200": _json(_ITEMS, "The inlets.")},
+            ),
+            "post": _op(
+                "inletCreate",
+                "Create an inlet.",
+                "inlets",
+                requestBody=_body(_INLET_BODY),
+                responses={"201": _json(OBJECT, "The inlet."), "400": _BAD},
+            ),
+        },
+        f"{legacy}/{{id}}": {
+            "get": _op(
+                "inletShow",
+                "One inlet.",
+                "inlets",
+                parameters=[inlet_id],
+                responses={"200": _json(OBJECT, "The inlet."), "404": missing},
+            ),
+            "delete": _op(
+                "inletDelete",
+                "Delete an inlet (its lake data stays).",
+                "inlets",
+                parameters=[inlet_id],
+                responses={"204": _GONE, "404": missing},
+            ),
+        },
+    }
+
+
 def paths() -> dict[str, Any]:
-    return catalog_paths()
+    return catalog_paths() | connection_paths()
 
 
 # Operation id -> the scope it needs (collector/web/openapi_access.py PROTECTED).
@@ -166,4 +278,12 @@ SCOPES = {
     "catalogDeleteDataset": "datasets:write",
     "catalogListBatches": "datasets:read",
     "catalogShowBatch": "datasets:read",
+    "flowListConnections": "connections:read",
+    "flowCreateConnection": "connections:write",
+    "flowShowConnection": "connections:read",
+    "flowDeleteConnection": "connections:write",
+    "inletList": "connections:read",
+    "inletCreate": "connections:write",
+    "inletShow": "connections:read",
+    "inletDelete": "connections:write",
 }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.setup import catalog
+from collector.setup import catalog, connections
 
 
 def routes() -> list[BaseRoute]:
-    return [*catalog.routes()]
+    return [*catalog.routes(), *connections.routes()]
