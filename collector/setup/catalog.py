@@ -32,6 +32,7 @@ BASE = "/data/foundation/catalog"
 CONTENT_TYPE = "application/vnd.adobe.xed+json;version=1"
 _ORDERABLE = {"created", "updated", "name"}
 _ORDER = re.compile(r"^(?:(asc|desc):)?([A-Za-z]+)$")
+_TABLE = re.compile(r"[^a-z0-9_]+")
 _TAG_NAME = re.compile(r"^[A-Za-z0-9_.:/\-]{1,128}$")
 
 
@@ -39,9 +40,18 @@ def _ms(iso: str) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def dataset_json(dataset: Dataset, meta: DatasetMeta) -> dict[str, Any]:
+def behavior(registry: SchemaRegistry, schema_id: str) -> str:
+    """``time-series`` for schemas of an event class, ``record`` for the rest (profiles)."""
+    class_id = registry.class_of(schema_id) or ""
+    return "time-series" if "experienceevent" in class_id.lower() else "record"
+
+
+def dataset_json(
+    dataset: Dataset, meta: DatasetMeta, data_behavior: str = "record"
+) -> dict[str, Any]:
     created = _ms(dataset.created_at)
     tags = {k: v for k, v in meta.tags.items() if k not in (PROFILE_TAG, IDENTITY_TAG)}
+    tags["adobe/pqs/table"] = [_TABLE.sub("_", dataset.name.lower()).strip("_") or dataset.id]
     if dataset.profile_enabled:
         tags[PROFILE_TAG] = ["enabled:true"]
     if dataset.identity_enabled:
@@ -58,6 +68,7 @@ def dataset_json(dataset: Dataset, meta: DatasetMeta) -> dict[str, Any]:
         "updated": _ms(meta.updated_at) if meta.updated_at else created,
         "createdClient": meta.created_client,
         "status": "enabled",
+        "classification": {"dataBehavior": data_behavior, "managedBy": "CUSTOMER"},
         "streamingIngestionEnabled": meta.streaming,
         "schemaRef": {"id": dataset.schema_id, "contentType": CONTENT_TYPE},
         "fileDescription": {"persisted": True, "format": "json"},
@@ -88,6 +99,11 @@ def _tags(data: dict[str, Any]) -> dict[str, list[str]]:
     return tags
 
 
+def _json_of(request: Request, dataset: Dataset, meta: DatasetMeta) -> dict[str, Any]:
+    registry: SchemaRegistry = request.app.state.registry
+    return dataset_json(dataset, meta, behavior(registry, dataset.schema_id))
+
+
 def _page(request: Request, datasets: list[Dataset], metas: dict[str, DatasetMeta]) -> Any:
     limit = int_param(request, "limit", 50, low=1, high=100)
     start = int_param(request, "start", 0, low=0, high=10**9)
@@ -99,13 +115,13 @@ def _page(request: Request, datasets: list[Dataset], metas: dict[str, DatasetMet
         m = _ORDER.match(order)
         if m is None or m[2] not in _ORDERABLE:
             raise BadRequest(f"orderBy must be [asc:|desc:]{'|'.join(sorted(_ORDERABLE))}")
-        records = {d.id: dataset_json(d, metas.get(d.id, DatasetMeta())) for d in datasets}
+        records = {d.id: _json_of(request, d, metas.get(d.id, DatasetMeta())) for d in datasets}
         datasets.sort(key=lambda d: (records[d.id][m[2]], d.id), reverse=m[1] == "desc")
     page = datasets[start : start + limit]
     wanted = [p for p in request.query_params.get("properties", "").split(",") if p]
     out = {}
     for d in page:
-        record = dataset_json(d, metas.get(d.id, DatasetMeta()))
+        record = _json_of(request, d, metas.get(d.id, DatasetMeta()))
         out[d.id] = {k: v for k, v in record.items() if k in wanted} if wanted else record
     return out
 
@@ -123,7 +139,7 @@ async def _show(request: Request) -> Response:
     control: ControlPlane = request.app.state.control
     dataset = _own(control, principal, request.path_params["dataset_id"])
     return json_response(
-        {dataset.id: dataset_json(dataset, dataset_meta.read(control.db, dataset.id))}
+        {dataset.id: _json_of(request, dataset, dataset_meta.read(control.db, dataset.id))}
     )
 
 
