@@ -149,3 +149,23 @@ def _dataset_catalog(db: Database) -> None:
         )
         """
     )
+
+
+@control(name="0007_identity_namespaces")
+def _identity_namespaces(db: Database) -> None:
+    # Custom identity namespaces of an org, made through the Identity Service API
+    # (collector/setup/namespaces.py); the standard ones are code, not rows.
+    db.execute(
+        """
+        CREATE TABLE identity_namespaces (
+            id INTEGER PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            id_type TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            created_ms INTEGER NOT NULL,
+            UNIQUE (org_id, code COLLATE NOCASE)
+        )
+        """
+    )

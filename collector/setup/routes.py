@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.setup import catalog, connections
+from collector.setup import catalog, connections, identity
 
 
 def routes() -> list[BaseRoute]:
-    return [*catalog.routes(), *connections.routes()]
+    return [*catalog.routes(), *connections.routes(), *identity.routes()]
