@@ -89,3 +89,31 @@ def test_aepp_creates_a_dataset_and_a_streaming_connection(
         assert cat.deleteDataSet(dataset_id) == 200
         gone = httpx.get(f"{cat.endpoint}/dataSets/{dataset_id}", headers=granted.headers)
         assert gone.status_code == 404
+
+
+def test_aepp_identity_module(tmp_path: Path, aepp_config: Any) -> None:
+    from aepp import identity
+
+    from collector.control.settings import Settings
+    from collector.profile.projector import project_once
+    from tests.demo import INLET
+
+    with LiveServer(tmp_path / "data") as live:
+        granted = grant(live.data_dir / "control.db", ORG, ["admin"])
+        point_aepp(aepp_config, live, granted)
+        ids = {"ECID": [{"id": "1" * 38, "primary": True}], "Email": [{"id": "ann@example.com"}]}
+        sent = httpx.post(f"{live.base_url}/collection/{INLET}", json=web_event(identityMap=ids))
+        assert sent.status_code == 200
+        project_once(Settings(data_dir=live.data_dir))
+
+        ident = identity.Identity()
+        ident.endpoint = f"{live.base_url}/data/core"  # aepp's Identity builds its own host
+        codes = {n["code"]: n["id"] for n in ident.getIdentities()}
+        assert (codes["ECID"], codes["Email"], codes["Phone"]) == (4, 6, 7)
+        made = ident.createIdentity(name="Loyalty", code="loyalty", idType="CROSS_DEVICE")
+        assert [n["code"] for n in ident.getIdentities(only_custom=True)] == ["loyalty"]
+        assert ident.getIdentityDetail(str(made["id"]))["code"] == "loyalty"
+        xid = ident.getIdentity(id_str="ann@example.com", nsid="6")["xid"]
+        linked = ident.getLinkedIdentities(xids=[{"nsid": 4, "id": "1" * 38}])
+        [graph] = linked["graphs"]
+        assert {i["xid"] for i in graph["identities"]} == {xid, graph["xid"]}
