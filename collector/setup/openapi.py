@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.control import seed
-from collector.setup import catalog, connections, identity, namespaces
+from collector.setup import catalog, connections, identity, namespaces, registry_api
 from collector.web.openapi_schemas import OBJECT, STRING, array, obj, ref
 
 _REFS = array(STRING, description='References to the changed objects: `["@/dataSets/<id>"]`.')
@@ -350,8 +350,68 @@ def identity_paths() -> dict[str, Any]:
     }
 
 
+def registry_paths() -> dict[str, Any]:
+    base = f"{registry_api.BASE}/global"
+    kind = {
+        "name": "kind",
+        "in": "path",
+        "required": True,
+        "description": "The resource type.",
+        "schema": {"type": "string", "enum": sorted(registry_api.KINDS)},
+    }
+    accept = {
+        "name": "Accept",
+        "in": "header",
+        "required": False,
+        "description": "`application/vnd.adobe.xed-id+json` (summaries), "
+        "`application/vnd.adobe.xed+json` (as written), `application/vnd.adobe.xed-full+json` "
+        "(composed).",
+        "schema": STRING,
+    }
+    xed = {"application/vnd.adobe.xed+json": {"schema": OBJECT}}
+    page = obj(
+        "results",
+        "_page",
+        results=array(OBJECT),
+        _page=obj(
+            orderby=STRING, next={"type": "string", "nullable": True}, count={"type": "integer"}
+        ),
+        _links=OBJECT,
+    )
+    return {
+        f"{base}/{{kind}}": {
+            "get": _op(
+                "registryList",
+                "Global classes, field groups (mixins), data types, behaviors, schemas.",
+                "schemaregistry",
+                parameters=[kind, accept, *_PAGING],
+                responses={
+                    "200": {
+                        "description": "A page of resources.",
+                        "content": {"application/vnd.adobe.xed+json": {"schema": page}},
+                    },
+                    "400": _BAD,
+                    "404": _problem("No such resource type."),
+                },
+            )
+        },
+        f"{base}/{{kind}}/{{resourceId}}": {
+            "get": _op(
+                "registryShow",
+                "One resource by `$id` (URL-encoded) or alias.",
+                "schemaregistry",
+                parameters=[kind, _path("resourceId", "The resource's $id.", "x"), accept],
+                responses={
+                    "200": {"description": "The resource.", "content": xed},
+                    "404": _problem("No such resource of this type."),
+                },
+            )
+        },
+    }
+
+
 def paths() -> dict[str, Any]:
-    return catalog_paths() | connection_paths() | identity_paths()
+    return catalog_paths() | connection_paths() | identity_paths() | registry_paths()
 
 
 # Operation id -> the scope it needs (collector/web/openapi_access.py PROTECTED).
@@ -378,4 +438,6 @@ SCOPES = {
     "identityClusterMembers": "profile:read",
     "identityClusterHistory": "profile:read",
     "identityGraph": "profile:read",
+    "registryList": "schemas:read",
+    "registryShow": "schemas:read",
 }

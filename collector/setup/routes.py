@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.setup import catalog, connections, identity
+from collector.setup import catalog, connections, identity, registry_api
 
 
 def routes() -> list[BaseRoute]:
-    return [*catalog.routes(), *connections.routes(), *identity.routes()]
+    return [
+        *catalog.routes(),
+        *connections.routes(),
+        *identity.routes(),
+        *registry_api.routes(),
+    ]

@@ -117,3 +117,19 @@ def test_aepp_identity_module(tmp_path: Path, aepp_config: Any) -> None:
         linked = ident.getLinkedIdentities(xids=[{"nsid": 4, "id": "1" * 38}])
         [graph] = linked["graphs"]
         assert {i["xid"] for i in graph["identities"]} == {xid, graph["xid"]}
+
+
+def test_aepp_reads_the_global_registry(tmp_path: Path, aepp_config: Any) -> None:
+    from aepp import schema
+
+    with LiveServer(tmp_path / "data") as live:
+        granted = grant(live.data_dir / "control.db", ORG, ["admin"])
+        point_aepp(aepp_config, live, granted)
+        registry = schema.Schema(containerId="global")
+        classes = registry.getClasses()
+        assert sorted(c["$id"].rsplit("/", 1)[1] for c in classes) == ["experienceevent", "profile"]
+        groups = registry.getFieldGroups()
+        assert groups and all("$id" in g for g in groups)
+        # the XDM id names our class too (its meta:sameAs)
+        one = registry.getClass("https://ns.adobe.com/xdm/context/experienceevent", full=True)
+        assert "timestamp" in one["properties"]
