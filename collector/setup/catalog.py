@@ -22,6 +22,7 @@ from collector.control.plane import ControlPlane, ControlPlaneError, Dataset
 from collector.errors import BadRequest, Conflict, NotFound
 from collector.guard import access
 from collector.guard.access import Principal
+from collector.schemas.compose import dataset_schema_problem
 from collector.schemas.registry import SchemaRegistry
 from collector.setup import batches, dataset_meta
 from collector.setup.dataset_meta import IDENTITY_TAG, PROFILE_TAG, DatasetMeta
@@ -152,8 +153,8 @@ async def _create(request: Request) -> Response:
         raise BadRequest("The field schemaRef.id is required: the $id of the dataset's schema")
     schema_id = schema_ref["id"]
     registry: SchemaRegistry = request.app.state.registry
-    if schema_id not in registry.dataset_schema_ids():
-        raise BadRequest(f"Schema [{schema_id[:256]}] is not a schema of the registry")
+    if problem := dataset_schema_problem(registry, schema_id[:1024]):
+        raise BadRequest(f"Schema not usable for a dataset: {problem[:600]}")
     tags = _tags(data)
     streaming = flag(data, "streamingIngestionEnabled")
     control: ControlPlane = request.app.state.control

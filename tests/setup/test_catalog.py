@@ -77,7 +77,11 @@ def test_bad_requests_are_clear_400s(client: TestClient, settings: Settings) -> 
         (b"[]", "JSON object"),
         (b'{"schemaRef": {"id": "x"}}', "name is required"),
         (b'{"name": "n"}', "schemaRef.id"),
-        (b'{"name": "n", "schemaRef": {"id": "https://nope"}}', "not a schema"),
+        (b'{"name": "n", "schemaRef": {"id": "https://nope"}}', "not in the schema registry"),
+        (
+            b'{"name": "n", "schemaRef": {"id": "https://ns.adobe.com/xdm/context/profile"}}',
+            "not a dataset schema",
+        ),
         (
             b'{"name": "n", "schemaRef": {"id": "%s"}, "tags": []}'
             % seed.WEB_EVENTS_SCHEMA.encode(),
