@@ -69,7 +69,8 @@ async def _namespace(request: Request) -> Response:
     principal = access.require(request, "schemas:read")
     raw = request.path_params["ns_id"]
     db = _control(request).db
-    found = namespaces.by_id(db, principal.org_id, int(raw)) if raw.isdigit() else None
+    numeric = raw.isascii() and raw.isdigit() and len(raw) <= 12
+    found = namespaces.by_id(db, principal.org_id, int(raw)) if numeric else None
     found = found or namespaces.by_code(db, principal.org_id, raw)
     if found is None:
         raise NotFound(f"Namespace [{raw[:64]}] is not found")
@@ -101,7 +102,7 @@ def _namespace_of(request: Request, principal: Principal, params: Any) -> Namesp
     db = _control(request).db
     ns_id = params.get("nsId", params.get("nsid"))
     if ns_id is not None:
-        if not str(ns_id).isdigit() or len(str(ns_id)) > 12:
+        if not (str(ns_id).isascii() and str(ns_id).isdigit()) or len(str(ns_id)) > 12:
             raise BadRequest(f"nsId must be a number, got [{str(ns_id)[:32]}]")
         found = namespaces.by_id(db, principal.org_id, int(ns_id))
     else:
@@ -127,8 +128,14 @@ def _identity_of(request: Request, principal: Principal, params: Any) -> tuple[s
     return _namespace_of(request, principal, params).code, identity_id
 
 
-def _member(request: Request, principal: Principal, code: str, identity_id: str) -> Any:
-    ns = namespaces.by_code(_control(request).db, principal.org_id, code)
+def _codes(request: Request, principal: Principal) -> dict[str, Namespace]:
+    """The org's namespaces by lower-cased code (one query per request)."""
+    found = namespaces.all_of(_control(request).db, principal.org_id)
+    return {n.code.lower(): n for n in found}
+
+
+def _member(codes: dict[str, Namespace], code: str, identity_id: str) -> Any:
+    ns = codes.get(code.lower())
     return {
         "xid": xid_of(code, identity_id),
         "id": identity_id,
@@ -179,10 +186,11 @@ async def _members(request: Request) -> Response:
     if found is None:
         raise NotFound("The identity is not in the org's identity graph")
     _, members, last = found
+    codes = _codes(request, principal)
     return json_response(
         {
             "xid": {"xid": xid_of(code, identity_id)},
-            "members": [_member(request, principal, c, i) for c, i in members],
+            "members": [_member(codes, c, i) for c, i in members],
             "lastModifiedAt": last,
         }
     )
@@ -245,14 +253,15 @@ async def _graph(request: Request) -> Response:
         wanted.append(_identity_of(request, principal, params))
     clusters = await run_in_threadpool(_read_clusters, request, principal.org_id, wanted)
     graphs = []
+    codes = _codes(request, principal)
     for (code, identity_id), found in zip(wanted, clusters, strict=True):
         members = [] if found is None else found[1]
         graphs.append(
             {
                 "xid": xid_of(code, identity_id),
-                "composite_xid": _member(request, principal, code, identity_id),
+                "composite_xid": _member(codes, code, identity_id),
                 "projection_type": projection,
-                "identities": [_member(request, principal, c, i) for c, i in members],
+                "identities": [_member(codes, c, i) for c, i in members],
             }
         )
     return json_response({"version": "v2", "graphs": graphs})

@@ -47,6 +47,8 @@ def test_standard_and_custom_namespaces(client: TestClient, settings: Settings) 
     other = grant(settings.control_db_path, "OTHER@AdobeOrg", ["admin"]).headers
     assert "loyalty" not in [n["code"] for n in client.get(NS, headers=other).json()]
     assert client.get(f"{NS}/{custom['id']}", headers=other).status_code == 404
+    assert client.get(f"{NS}/{'9' * 5000}", headers=auth).status_code == 404
+    assert client.get(f"{NS}/ECID", headers=auth).json()["id"] == 4
 
 
 def test_members_history_and_graph(client: TestClient, settings: Settings) -> None:
@@ -84,6 +86,7 @@ def test_bad_identity_requests(client: TestClient, settings: Settings) -> None:
         ({"xid": "!!"}, "not an XID"),
         ({"id": EMAIL}, "namespace"),
         ({"id": EMAIL, "nsId": "x"}, "number"),
+        ({"id": EMAIL, "nsId": "\u00b2"}, "number"),
         ({"id": EMAIL, "nsId": "999"}, "Unknown"),
         ({}, "xid"),
     ]:
