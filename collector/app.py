@@ -48,6 +48,7 @@ from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
 from collector.schemas import routes as schema_routes
 from collector.schemas.registry import SchemaRegistry
+from collector.setup import routes as setup_routes
 from collector.tags import routes as tags_routes
 from collector.tags.demo import open_tag_store
 from collector.web import openapi
@@ -162,6 +163,7 @@ def _routes() -> list[BaseRoute]:
         *console.routes(),
         *privacy_routes.routes(),
         *tags_routes.routes(),
+        *setup_routes.routes(),
         *openapi.routes(),
     ]
 

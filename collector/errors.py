@@ -201,3 +201,19 @@ class Overloaded(CollectorError):
     status = 503
     title = "Service Unavailable"
     type = f"{_DCS}/overloaded"
+
+
+class BadRequest(CollectorError):
+    """A setup API request (Catalog, Flow Service, Schema Registry, Identity) that is wrong."""
+
+    status = 400
+    title = "Bad Request"
+    type = "https://ns.adobe.com/aep/errors/setup/bad-request"
+
+
+class Conflict(CollectorError):
+    """A setup API change that the objects as they are now do not allow (an object in use)."""
+
+    status = 409
+    title = "Conflict"
+    type = "https://ns.adobe.com/aep/errors/setup/conflict"

@@ -131,3 +131,41 @@ def _inlet_identity_namespaces(db: Database) -> None:
         )
         """
     )
+
+
+@control(name="0006_dataset_catalog")
+def _dataset_catalog(db: Database) -> None:
+    # What the Catalog API keeps about a dataset beyond its control-plane row
+    # (collector/setup/dataset_meta.py); the row goes with the dataset.
+    db.execute(
+        """
+        CREATE TABLE dataset_catalog (
+            dataset_id TEXT PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+            description TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '{}',
+            streaming INTEGER NOT NULL DEFAULT 1,
+            created_client TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+@control(name="0007_identity_namespaces")
+def _identity_namespaces(db: Database) -> None:
+    # Custom identity namespaces of an org, made through the Identity Service API
+    # (collector/setup/namespaces.py); the standard ones are code, not rows.
+    db.execute(
+        """
+        CREATE TABLE identity_namespaces (
+            id INTEGER PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            id_type TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            created_ms INTEGER NOT NULL,
+            UNIQUE (org_id, code COLLATE NOCASE)
+        )
+        """
+    )

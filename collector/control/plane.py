@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
@@ -370,6 +371,54 @@ class ControlPlane:
         inlet = self.inlet(inlet_id)
         assert inlet is not None
         return inlet
+
+    def update_dataset(
+        self,
+        dataset_id: str,
+        *,
+        name: str | None = None,
+        profile_enabled: bool | None = None,
+        identity_enabled: bool | None = None,
+    ) -> Dataset:
+        """Rename a dataset or switch it into/out of Profile and Identity (None: keep)."""
+        if self.dataset(dataset_id) is None:
+            raise ControlPlaneError(f"no dataset {dataset_id}")
+        _check_texts(("dataset name", name))
+        wanted = {
+            "name": name,
+            "profile_enabled": profile_enabled,
+            "identity_enabled": identity_enabled,
+        }
+        changed = {column: _column_value(v) for column, v in wanted.items() if v is not None}
+        if changed:
+            assignments = ", ".join(f"{column} = ?" for column in changed)
+            with self.db.atomic():
+                self.db.execute(
+                    f"UPDATE datasets SET {assignments} WHERE id = ?",
+                    [*changed.values(), dataset_id],
+                )
+            self._reload()
+        dataset = self.dataset(dataset_id)
+        assert dataset is not None
+        return dataset
+
+    def delete_dataset(self, dataset_id: str) -> Dataset:
+        """Remove a dataset's row: ingest refuses it from now on; its lake files stay.
+
+        A dataset an inlet or a datastream still names cannot go (``ControlPlaneError``).
+        """
+        dataset = self.dataset(dataset_id)
+        if dataset is None:
+            raise ControlPlaneError(f"no dataset {dataset_id}")
+        try:
+            with self.db.atomic():
+                self.db.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
+        except sqlite3.IntegrityError:
+            raise ControlPlaneError(
+                f"dataset {dataset_id} is still used by an inlet or a datastream"
+            ) from None
+        self._reload()
+        return dataset
 
     def _require_org(self, org_id: str) -> None:
         if self.org(org_id) is None:

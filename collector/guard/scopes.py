@@ -1,7 +1,7 @@
 """The scopes an API credential can hold, and what each one grants.
 
-``admin`` implies every other scope. The write scopes are accepted now for the APIs that
-will need them; no route asks for them yet.
+``admin`` implies every other scope. The setup APIs (collector/setup/) ask for the
+``datasets:*`` and ``connections:*`` scopes.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ import re
 from collections.abc import Iterable
 
 ADMIN = "admin"
-READ_SCOPES = ("profile:read", "monitoring:read", "schemas:read", "debug:read")
+READ_SCOPES = (
+    "profile:read",
+    "monitoring:read",
+    "schemas:read",
+    "debug:read",
+    "datasets:read",
+    "connections:read",
+)
 WRITE_SCOPES = ("profile:delete", "schemas:write", "datasets:write", "connections:write")
 SCOPES = (*READ_SCOPES, *WRITE_SCOPES, ADMIN)
 

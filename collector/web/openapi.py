@@ -22,6 +22,7 @@ from collector.control import seed
 from collector.control.settings import Settings
 from collector.ingest import edge_openapi
 from collector.monitoring import debug_openapi, series_openapi
+from collector.setup import openapi as setup_openapi
 from collector.web import openapi_access
 from collector.web.openapi_schemas import OBJECT, STRING, components, ref
 
@@ -352,7 +353,7 @@ def document(settings: Settings, routes: Iterable[BaseRoute] | None = None) -> d
         paths |= _ingest_paths(prefix, tag)
     paths |= _service_paths() | _profile_paths() | openapi_access.token_paths()
     paths |= debug_openapi.paths() | edge_openapi.paths(settings.edge_base_path)
-    paths |= series_openapi.paths()
+    paths |= series_openapi.paths() | setup_openapi.paths()
     openapi_access.protect(paths)
     if routes is not None:
         served = _served(routes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.guard import scopes
+from collector.setup import openapi as setup_openapi
 from collector.web.openapi_schemas import INTEGER, STRING, obj, ref
 
 # Operation id -> the scope it needs.
@@ -21,6 +22,7 @@ PROTECTED = {
     "datasetCounts": "monitoring:read",
     "listSchemas": "schemas:read",
     "showSchema": "schemas:read",
+    **setup_openapi.SCOPES,
 }
 
 SECURITY_SCHEMES: dict[str, Any] = {
