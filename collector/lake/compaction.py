@@ -92,6 +92,11 @@ def compact_hour(
     lake_dir: Path, partition: str, hour: int, directory: Path, *, replace: bool
 ) -> CompactedHour | None:
     segments = hour_segments(lake_dir, directory)
+    target = parquet.compacted_path(directory)
+    if target.exists() and not any((lake_dir / s).exists() for s in segments):
+        held = parquet.segments(target)  # replaced earlier: nothing to read or decode
+        lines = sum(rows for rows, _ in held.values())
+        return CompactedHour(partition, hour, len(held), lines, False, 0)
     rows: list[parquet.Row] = []
     for segment in segments:
         path = lake_dir / segment
@@ -103,7 +108,6 @@ def compact_hour(
             return None  # a torn tail: recovery cuts it off first
     if not rows:
         return None
-    target = parquet.compacted_path(directory)
     written = not target.exists() or _grouped(rows) != parquet.read(target)
     if written:
         parquet.write(directory, rows)

@@ -31,6 +31,13 @@ def segment_lines(lake_dir: Path, segment: str, offset: int = 0) -> Iterator[tup
 
 def compacted_lines(lake_dir: Path, segment: str, offset: int = 0) -> list[tuple[int, bytes]]:
     """A segment's lines past ``offset`` from its hour's Parquet file (``[]`` without one)."""
+    path = parquet.compacted_path((lake_dir / segment).parent)
+    try:
+        rows_and_end = parquet.segments(path).get(segment)
+    except FileNotFoundError:
+        return []
+    if rows_and_end is None or rows_and_end[1] <= offset:
+        return []  # read to its end already: nothing to decode
     found = compacted_segment(lake_dir, segment)
     return [(end, line) for end, line in found if end > offset] if found else []
 
@@ -44,6 +51,15 @@ def compacted_segment(lake_dir: Path, segment: str) -> list[tuple[int, bytes]] |
         return None
 
 
+def compacted_count(lake_dir: Path, segment: str) -> tuple[int, int] | None:
+    """``(lines, end of the last)`` of a segment in its hour's Parquet file, from its footer;
+    ``None`` when no Parquet file holds it."""
+    try:
+        return parquet.segments(parquet.compacted_path((lake_dir / segment).parent)).get(segment)
+    except FileNotFoundError:
+        return None
+
+
 def hour_segments(lake_dir: Path, hour_dir: Path) -> list[str]:
     """The segments of an hour directory (relative to the lake), in either form, sorted."""
     names = {
@@ -52,7 +68,7 @@ def hour_segments(lake_dir: Path, hour_dir: Path) -> list[str]:
         if layout.is_segment_file(name)
     }
     with contextlib.suppress(FileNotFoundError):
-        names.update(parquet.read(parquet.compacted_path(hour_dir)))
+        names.update(parquet.segments(parquet.compacted_path(hour_dir)))
     return sorted(names)
 
 

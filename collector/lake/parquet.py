@@ -11,7 +11,9 @@ One row per lake line, in lake order (segment, then position), zstd-compressed:
 
 ``segment`` and ``end`` keep the JSON form's positions, so a reader that remembers how far it
 read a segment (the projector, monitoring) reads the Parquet form from the same place, and a
-replay over either form applies the same lines in the same order. The file is written to a
+replay over either form applies the same lines in the same order. The footer lists the
+segments with their row counts and last offsets (``segments``), so listing an hour or
+checking whether a reader is done with it decodes no row. The file is written to a
 hidden temporary name, fsynced, its row count checked, then renamed (and the directory
 fsynced): a reader sees no file or a whole one. ``pyarrow`` is imported only here.
 """
@@ -29,6 +31,7 @@ import orjson
 
 COMPACTED = "compacted.parquet"
 _TEMPORARY = f".{COMPACTED}.tmp"
+_SEGMENTS_KEY = b"collector.segments"  # footer metadata: {segment: [rows, last end]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,12 @@ def write(hour_dir: Path, rows: Sequence[Row]) -> Path:
             "line": pa.array([r.line.decode() for r in rows], pa.string()),
         }
     )
+    held: dict[str, list[int]] = {}  # segment -> [rows, end of its last line]
+    for row in rows:
+        entry = held.setdefault(row.segment, [0, 0])
+        entry[0] += 1
+        entry[1] = row.end
+    table = table.replace_schema_metadata({_SEGMENTS_KEY: orjson.dumps(held)})
     temporary = hour_dir / _TEMPORARY
     target = compacted_path(hour_dir)
     pq.write_table(table, temporary, compression="zstd")
@@ -86,6 +95,22 @@ def write(hour_dir: Path, rows: Sequence[Row]) -> Path:
     os.replace(temporary, target)
     fsync_dir(hour_dir)
     return target
+
+
+def segments(path: Path) -> dict[str, tuple[int, int]]:
+    """``segment -> (rows, end of its last line)`` of a compacted hour, from the file's footer
+    (cheap: no row is decoded)."""
+    stat = os.stat(path)
+    return _segments(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _segments(path: str, _mtime_ns: int, _size: int) -> dict[str, tuple[int, int]]:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    held = orjson.loads(metadata.get(_SEGMENTS_KEY, b"{}"))
+    return {segment: (int(rows), int(end)) for segment, (rows, end) in held.items()}
 
 
 def read(path: Path) -> dict[str, list[tuple[int, bytes]]]:

@@ -23,7 +23,7 @@ from collector.guard import access
 from collector.lake import watermark
 from collector.lake.hours import HourIndex
 from collector.lake.layout import failed_partition
-from collector.lake.lines import compacted_segment
+from collector.lake.lines import compacted_count
 from collector.web.responses import json_response
 
 _CHUNK = 1 << 20
@@ -76,10 +76,10 @@ class LakeCounts:
                     lines += chunk.count(b"\n")
                     offset += len(chunk)
         except FileNotFoundError:  # compacted, and its JSON lines replaced: its Parquet rows
-            rows = compacted_segment(self.root, segment)
-            if rows is None:
+            held = compacted_count(self.root, segment)
+            if held is None:
                 return 0
-            offset, lines = (rows[-1][0] if rows else 0), len(rows)
+            lines, offset = held
         self._seen[segment] = (offset, lines)
         if closed:
             self._index.done(segment)

@@ -112,6 +112,13 @@ def test_parquet_is_atomic_verified_zstd_and_written_once(settings: Settings) ->
     hour_dir = segments(settings.lake_dir, EVENTS)[0].parent
     target = hour_dir / parquet.COMPACTED
     assert sorted(p.name for p in hour_dir.iterdir() if p.name.startswith(".")) == []
+    assert parquet.segments(target) == {
+        segment.relative_to(settings.lake_dir).as_posix(): (
+            len(segment.read_bytes().splitlines()),
+            segment.stat().st_size,
+        )
+        for segment in hour_dir.glob("part-*.jsonl")
+    }
     meta = pq.read_metadata(target)
     assert meta.num_rows == 31
     assert meta.row_group(0).column(0).compression == "ZSTD"
@@ -225,6 +232,14 @@ def test_the_command(settings: Settings) -> None:
         (EVENTS, 0, 2),
         (EVENTS, 1, 1),
         (RECORDS, 0, 1),
+    }
+    again = orjson.loads(runner.invoke(main, [*args, "--replace"]).output)
+    assert {
+        (r["partition"], r["hour"], r["lines"], r["written"], r["replaced"]) for r in again
+    } == {
+        (EVENTS, 0, 31, False, 0),
+        (EVENTS, 1, 10, False, 0),
+        (RECORDS, 0, 10, False, 0),
     }
     result = runner.invoke(main, [*args, "--before", "yesterday"])
     assert result.exit_code == 2 and "not an ISO 8601 time" in result.output
