@@ -243,3 +243,28 @@ def test_the_command(settings: Settings) -> None:
     }
     result = runner.invoke(main, [*args, "--before", "yesterday"])
     assert result.exit_code == 2 and "not an ISO 8601 time" in result.output
+
+
+def test_erasure_scrubs_both_forms_of_a_kept_hour(settings: Settings) -> None:
+    traffic(settings)
+    replay(settings)
+    compaction.compact(settings.lake_dir, [EVENTS])  # JSON lines kept beside the Parquet
+    offsets = {s: e for s, e, _ in partition_lines(settings.lake_dir, EVENTS)}
+    progress = scrub(
+        settings.lake_dir,
+        "DEMO@AdobeOrg",
+        needles([JANE, "jane"]),
+        BASE_MS + 10 * HOUR_MS,
+        read_offsets=offsets,
+        tailed=lambda _: True,
+    )
+    assert progress.lines == 1  # counted once, in its segment
+    for target in settings.lake_dir.rglob(parquet.COMPACTED):
+        assert all(JANE.encode() not in row.line for row in parquet.rows(target))
+    assert all(JANE.encode() not in p.read_bytes() for p in segments(settings.lake_dir))
+    # replacing now leaves exactly the scrubbed JSON lines, at their positions
+    scrubbed = list(partition_lines(settings.lake_dir, EVENTS))
+    done = compaction.compact(settings.lake_dir, [EVENTS], replace=True)
+    assert [(h.hour % 24, h.lines) for h in done] == [(0, 30), (1, 10)]
+    assert segments(settings.lake_dir, EVENTS) == []
+    assert list(partition_lines(settings.lake_dir, EVENTS)) == scrubbed
