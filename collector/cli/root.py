@@ -13,6 +13,7 @@ from collector.cli.serve import serve
 from collector.guard.cli import tokens
 from collector.guard.credentials_cli import credentials
 from collector.guard.users_cli import users
+from collector.lake.cli import lake
 from collector.monitoring.failures_cli import commands as failure_commands
 from collector.monitoring.stats_cli import stats
 from collector.privacy.cli import commands as privacy_commands
@@ -41,6 +42,7 @@ for _command in [
     *profile_commands,
     *privacy_commands,
     stats,
+    lake,
 ]:
     main.add_command(_command)
 for _step in build_commands:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.lake import layout
+from collector.lake.lines import hour_segments
 
 GRACE_MS = 10 * 60_000
 RESCAN_SECONDS = 900.0
@@ -138,12 +139,10 @@ class HourIndex:
         for name, hour in list(date.hours.items()):
             if not hour.final:
                 final = self._ended(hour.hour + 1)
-                for entry in _names(hour.path):
-                    if layout.is_segment_file(entry):
-                        segment = (hour.path / entry).relative_to(self.lake_dir).as_posix()
-                        if segment not in hour.segments:
-                            hour.segments.add(segment)
-                            self._active[segment] = (dataset_id, hour)
+                for segment in hour_segments(self.lake_dir, hour.path):  # either form
+                    if segment not in hour.segments:
+                        hour.segments.add(segment)
+                        self._active[segment] = (dataset_id, hour)
                 hour.final = final
             elif hour.done >= hour.segments:  # ended, closed and read: never looked at again
                 for segment in hour.segments:

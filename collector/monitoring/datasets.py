@@ -23,6 +23,7 @@ from collector.guard import access
 from collector.lake import watermark
 from collector.lake.hours import HourIndex
 from collector.lake.layout import failed_partition
+from collector.lake.lines import compacted_count
 from collector.web.responses import json_response
 
 _CHUNK = 1 << 20
@@ -74,8 +75,11 @@ class LakeCounts:
                 while chunk := f.read(_CHUNK):
                     lines += chunk.count(b"\n")
                     offset += len(chunk)
-        except FileNotFoundError:
-            return 0
+        except FileNotFoundError:  # compacted, and its JSON lines replaced: its Parquet rows
+            held = compacted_count(self.root, segment)
+            if held is None:
+                return 0
+            lines, offset = held
         self._seen[segment] = (offset, lines)
         if closed:
             self._index.done(segment)

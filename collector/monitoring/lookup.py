@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from collector.lake import parquet
 from collector.lake.segments import FAILED_DIR
 from collector.monitoring.events import Event, summarise, xaction_ms
 from collector.monitoring.follower import hour_dir
@@ -143,6 +144,22 @@ def _grep(directory: Path, needle: bytes, good: bool) -> Iterator[Event]:
         for end, line in grep_lines(path, needle):
             event = summarise(line, good=good, path=path, end=end)
             if event is not None:
+                yield event
+    yield from _grep_compacted(directory, needle, good)
+
+
+def _grep_compacted(directory: Path, needle: bytes, good: bool) -> Iterator[Event]:
+    """The same in a compacted hour, for the segments whose JSON lines were replaced."""
+    try:
+        held = parquet.read(directory / parquet.COMPACTED)
+    except FileNotFoundError:
+        return
+    for segment, rows in sorted(held.items()):
+        path = directory / Path(segment).name
+        if path.exists():
+            continue  # read above
+        for end, line in rows:
+            if needle in line and (event := summarise(line, good=good, path=path, end=end)):
                 yield event
 
 

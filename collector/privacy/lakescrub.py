@@ -1,4 +1,5 @@
-"""Removing a person's lines from the lake: segments, failed records and torn tails.
+"""Removing a person's lines from the lake: segments, compacted hours, failed records and
+torn tails.
 
 A line is the person's when it belongs to the job's org (its ``orgId``), was received at or
 before the erasure (``receivedTimeMs``), and carries one of the values of their identity graph
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from collector.lake import parquet
 from collector.lake.segments import TORN_DIR, segments
 
 _SCAN = 8 << 20
@@ -81,6 +83,7 @@ def scrub(
         _scrub_segment(path, rel, org, values, cutoff_ms, read_offsets, tailed, progress)
         if rel in progress.rewritten:
             clean.add(rel)
+    _scrub_compacted(lake_dir, org, values, cutoff_ms, read_offsets, tailed, progress)
     torn_root = lake_dir / TORN_DIR
     if torn_root.is_dir():
         for path in sorted(torn_root.rglob("*.partial")):
@@ -126,6 +129,42 @@ def _scrub_segment(
         progress.rewritten[rel] = len(kept)
     finally:
         os.close(fd)  # releases the lock, after the rename
+
+
+def _scrub_compacted(
+    lake_dir: Path,
+    org: str,
+    values: list[bytes],
+    cutoff_ms: int,
+    read_offsets: Mapping[str, int],
+    tailed: Callable[[str], bool],
+    progress: Progress,
+) -> None:
+    """The person's rows out of every compacted hour (``collector.lake.parquet``). A row of a
+    segment whose JSON lines are gone counts as removed here; one whose segment is still
+    there was counted with it. Rows keep their positions, so the projector's offsets hold."""
+    for path in sorted(lake_dir.glob(f"**/{parquet.COMPACTED}")):
+        rel = path.relative_to(lake_dir).as_posix()
+        if rel.startswith(f"{TORN_DIR}/"):
+            continue
+        kept: list[parquet.Row] = []
+        removed = 0
+        unread: set[str] = set()
+        for row in parquet.rows(path):
+            if not _is_theirs(row.line, org, values, cutoff_ms):
+                kept.append(row)
+                continue
+            if not (lake_dir / row.segment).exists():
+                removed += 1
+                if tailed(row.segment) and read_offsets.get(row.segment, 0) < row.end:
+                    unread.add(row.segment)
+        if unread:
+            progress.unread += sorted(unread)
+            continue
+        if len(kept) < sum(len(lines) for lines in parquet.read(path).values()):
+            parquet.write(path.parent, kept)
+            progress.lines += removed
+            progress.segments += 1
 
 
 def _filter(data: bytes, org: str, values: list[bytes], cutoff_ms: int) -> tuple[bytes, int]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from collector.lake import watermark
 from collector.lake.hours import GRACE_MS, RESCAN_SECONDS, HourIndex
+from collector.lake.lines import compacted_lines
 
 _MAX_LINE = 16 << 20  # a longer line is never a valid message: it is skipped
 _MAX_READ = 64 << 20  # at most this much of one segment per batch (20,000 lines of ~2 KB fit)
@@ -99,8 +100,8 @@ class LakeTail:
         acked = watermark.read(path)  # before the size: a closed segment no longer grows
         try:
             size = os.stat(path).st_size
-        except FileNotFoundError:
-            return None, acked is None
+        except FileNotFoundError:  # compacted, and its JSON lines replaced: its Parquet rows
+            return self._read_compacted(segment, start, budget), acked is None
         limit = size if acked is None else min(size, acked)
         if limit <= start:
             return None, acked is None and start >= size
@@ -125,6 +126,13 @@ class LakeTail:
         lines, consumed = _split(data, last, budget)
         self._line_bytes = 0.8 * self._line_bytes + 0.2 * (consumed / len(lines))
         return Chunk(segment, dataset_id, start, start + consumed, lines), False
+
+    def _read_compacted(self, segment: str, start: int, budget: int) -> Chunk | None:
+        rows = compacted_lines(self.lake_dir, segment, start)[:budget]
+        if not rows:
+            return None
+        lines = [memoryview(line) for _, line in rows]
+        return Chunk(segment, self.index.partition_of(segment), start, rows[-1][0], lines)
 
 
 def _split(data: bytes, last: int, budget: int) -> tuple[list[memoryview], int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,8 @@ class SchemaRegistry:
     ) -> list[dict[str, Any]]:
         """``[]`` when ``entity`` is valid, else the contract's ``_streamingValidation`` list.
 
-        ``limit`` caps the causes listed (the contract's five; the count is always complete).
+        ``limit`` caps the causes listed (the contract's five); the count is complete up to
+        ``MAX_FOUND`` violations, past that it reads "at least" (bounded cost per message).
         ``extra``: violations found before validation (numbers no float holds); the schema's
         own findings at their paths are left out, as they are about the stand-in value.
         """
@@ -179,8 +181,8 @@ class SchemaRegistry:
                 return []
             return report(entry.validator.violations(entity), limit) or [dict(_UNEXPLAINED)]
         paths = {v.instance_path for v in extra}
-        found = [] if entry.is_valid(entity) else entry.validator.violations(entity)
-        return report([*extra, *(v for v in found if v.instance_path not in paths)], limit)
+        found = () if entry.is_valid(entity) else entry.validator.violations(entity)
+        return report(chain(extra, (v for v in found if v.instance_path not in paths)), limit)
 
     def _entry(self, schema_id: str) -> _Entry:
         entry = self._entries.get(self._aliases.get(schema_id, schema_id))

@@ -9,7 +9,7 @@ engine is unavailable. Both report ``Violation``s, so they word errors identical
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, Protocol
 
 import jsonschema
@@ -20,6 +20,7 @@ import referencing
 import referencing.exceptions
 
 from collector.schemas.formats import format_checker
+from collector.schemas.subtrees import Subtrees
 from collector.schemas.violations import Violation
 
 Engine = Literal["compiled", "reference"]
@@ -31,7 +32,9 @@ class Validator(Protocol):
 
     is_valid: Callable[[Any], bool]
 
-    def violations(self, entity: Any) -> list[Violation]: ...
+    def violations(self, entity: Any) -> Iterator[Violation]:
+        """Lazily: the caller takes what it needs."""
+        ...
 
 
 class CompiledValidator:
@@ -55,39 +58,63 @@ class CompiledValidator:
             schema, validate_formats=True, registry=compiled_resources, offline=True
         )
         self.is_valid: Callable[[Any], bool] = self._validator.is_valid
+        self._subtrees = None if resources else Subtrees(schema, _compile, self._validator)
 
-    def violations(self, entity: Any) -> list[Violation]:
+    def violations(self, entity: Any) -> Iterator[Violation]:
+        """The violations of an invalid ``entity``, lazily: a large document is validated
+        subtree by subtree (``collector.schemas.subtrees``), so taking a few costs little."""
         if _has_empty_key(entity):
             # jsonschema_rs leaves empty-string keys out of its instance paths, so the
             # pointers would be wrong; such documents are rare: ask the reference engine.
             if self._reference is None:
                 self._reference = ReferenceValidator(self._schema, self._resources)
-            return self._reference.violations(entity)
-        found = []
-        for error in self._validator.iter_errors(entity):
-            path: list[str | int] = list(error.evaluation_path)
-            keyword = error.kind.name
-            instance = _at(entity, error.instance_path)  # error.instance has its keys sorted
-            if "propertyNames" in path:
-                path = path[: path.index("propertyNames") + 1]
-                keyword = "propertyNames"
-                instance = error.kind.as_dict()["error"].instance
-            elif keyword == "falseSchema":
-                keyword = "false"
-                path.append("false")
-            elif keyword.startswith("oneOf"):
-                keyword = "oneOf"
-            found.append(
-                Violation(
-                    keyword=keyword,
-                    schema_path=_without_refs(path),
-                    instance_path=tuple(error.instance_path),
-                    subschema=self._subschema(path[:-1]),
-                    instance=instance,
-                    fallback=error.message,
-                )
+            yield from self._reference.violations(entity)
+            return
+        if self._subtrees is None:  # references to follow: validated whole
+            for error in self._validator.iter_errors(entity):
+                yield self._violation(entity, (), (), error)
+            return
+        for at, where, found in self._subtrees.errors(entity):
+            yield self._violation(entity, at, where, found)
+
+    def _violation(
+        self,
+        entity: Any,
+        at: Sequence[str | int],
+        where: Sequence[str | int],
+        error: jsonschema_rs.ValidationError | None,
+    ) -> Violation:
+        """``error``, found by the validator of the subschema at ``at`` on the value at
+        ``where``, as a violation of the whole document (``None``: undeclared keys there)."""
+        if error is None:
+            return Violation(
+                keyword="additionalProperties",
+                schema_path=_without_refs([*at, "additionalProperties"]),
+                instance_path=tuple(where),
+                subschema=self._subschema(at),
+                instance=_at(entity, where),
             )
-        return found
+        path: list[str | int] = [*at, *error.evaluation_path]
+        keyword = error.kind.name
+        instance_path = (*where, *error.instance_path)
+        instance = _at(entity, instance_path)  # error.instance has its keys sorted
+        if "propertyNames" in path:
+            path = path[: path.index("propertyNames") + 1]
+            keyword = "propertyNames"
+            instance = error.kind.as_dict()["error"].instance
+        elif keyword == "falseSchema":
+            keyword = "false"
+            path.append("false")
+        elif keyword.startswith("oneOf"):
+            keyword = "oneOf"
+        return Violation(
+            keyword=keyword,
+            schema_path=_without_refs(path),
+            instance_path=instance_path,
+            subschema=self._subschema(path[:-1]),
+            instance=instance,
+            fallback=error.message,
+        )
 
     def _subschema(self, path: Sequence[str | int]) -> Any:
         node: Any = self._schema
@@ -122,8 +149,7 @@ class ReferenceValidator:
             self._validator = cls(schema, registry=resources, format_checker=checker)
         self.is_valid: Callable[[Any], bool] = self._validator.is_valid
 
-    def violations(self, entity: Any) -> list[Violation]:
-        found = []
+    def violations(self, entity: Any) -> Iterator[Violation]:
         for error in self._validator.iter_errors(entity):
             path: list[str | int] = list(error.absolute_schema_path)
             keyword = str(error.validator) if error.validator is not None else "false"
@@ -135,17 +161,18 @@ class ReferenceValidator:
             elif error.validator is None:
                 path.extend([*error.path][-1:])
                 path.append("false")
-            found.append(
-                Violation(
-                    keyword=keyword,
-                    schema_path=_without_refs(path),
-                    instance_path=tuple(error.absolute_path),
-                    subschema=subschema,
-                    instance=instance,
-                    fallback=error.message,
-                )
+            yield Violation(
+                keyword=keyword,
+                schema_path=_without_refs(path),
+                instance_path=tuple(error.absolute_path),
+                subschema=subschema,
+                instance=instance,
+                fallback=error.message,
             )
-        return found
+
+
+def _compile(schema: Any) -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(schema, validate_formats=True, offline=True)
 
 
 def _at(document: Any, path: Sequence[str | int]) -> Any:

@@ -10,20 +10,24 @@ from those alone, so the compiled and the reference engine word them identically
     [foo] is not a valid email address
 
 ``report`` wraps them like everit: one violation is reported as itself; several as one
-entry ``"N schema violations found"`` whose ``causingExceptions`` hold the first five.
+entry ``"N schema violations found"`` whose ``causingExceptions`` hold the first five. It
+takes at most ``MAX_FOUND`` of them: past that the entry says ``"at least 100 schema
+violations found"`` (the causes are then the first five of those taken), so that a message
+with a hundred thousand violations costs no more than one with a hundred.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 MAX_CAUSES = 5
+MAX_FOUND = 100  # violations taken from a message before its report says "at least"
 
 _JSON_NAMES = {
     "string": "String",
@@ -58,54 +62,74 @@ class Violation:
     fallback: str = ""  # the engine's own message, for keywords worded nowhere below
 
 
-def report(violations: Iterable[Violation], limit: int = MAX_CAUSES) -> list[dict[str, Any]]:
-    """The ``_streamingValidation`` list for a message: ``[]`` when there is nothing to say."""
+def report(
+    violations: Iterable[Violation], limit: int = MAX_CAUSES, found: int = MAX_FOUND
+) -> list[dict[str, Any]]:
+    """The ``_streamingValidation`` list for a message: ``[]`` when there is nothing to say.
+
+    ``violations`` is consumed lazily: no more than ``found`` distinct entries are taken."""
+    taken: dict[tuple[str, str, str], dict[str, Any]] = {}
+    more = False
+    for entry in (e for v in violations for e in everit_entries(v)):
+        key = _entry_key(entry)
+        if len(taken) >= found and key not in taken:
+            more = True
+            break
+        taken[key] = entry
     entries = sorted(
-        {_entry_key(e): e for v in violations for e in everit_entries(v)}.values(),
-        key=lambda e: (e["pointerToViolation"], e["keyword"], e["message"]),
+        taken.values(), key=lambda e: (e["pointerToViolation"], e["keyword"], e["message"])
     )
     if not entries:
         return []
-    if len(entries) == 1:
+    if len(entries) == 1 and not more:
         return entries
     return [
         {
             "schemaLocation": "#",
             "pointerToViolation": "#",
             "causingExceptions": entries[:limit],
-            "message": f"{len(entries)} schema violations found",
+            "message": f"{_AT_LEAST if more else ''}{len(entries)} schema violations found",
         }
     ]
 
 
-def everit_entries(violation: Violation) -> list[dict[str, Any]]:
-    """One or more everit entries (one per extraneous or missing key) for a violation."""
+_AT_LEAST = "at least "
+
+
+def everit_entries(violation: Violation) -> Iterator[dict[str, Any]]:
+    """One or more everit entries (one per extraneous or missing key) for a violation, lazily."""
     keyword, schema, instance = violation.keyword, violation.subschema, violation.instance
     location = _pointer(violation.schema_path[:-1])
     pointer = _pointer(violation.instance_path)
-    messages: list[str] = []
+    messages: Iterable[str] = ()
     if (
         keyword == "additionalProperties"
         and isinstance(instance, dict)
         and isinstance(schema, dict)
     ):
-        messages = [f"extraneous key [{k}] is not permitted" for k in _extraneous(schema, instance)]
+        messages = (f"extraneous key [{k}] is not permitted" for k in _extraneous(schema, instance))
     elif keyword == "required" and isinstance(instance, dict) and isinstance(schema, dict):
         messages = [
             f"required key [{k}] not found" for k in schema["required"] if k not in instance
         ]
-    if not messages:
-        messages = [_message(keyword, schema, instance, violation.fallback)]
-    return [
-        {
-            "schemaLocation": location,
-            "pointerToViolation": pointer,
-            "causingExceptions": [],
-            "keyword": keyword,
-            "message": message,
-        }
-        for message in messages
-    ]
+    listed = False
+    for message in messages:
+        listed = True
+        yield _entry(location, pointer, keyword, message)
+    if not listed:
+        yield _entry(
+            location, pointer, keyword, _message(keyword, schema, instance, violation.fallback)
+        )
+
+
+def _entry(location: str, pointer: str, keyword: str, message: str) -> dict[str, Any]:
+    return {
+        "schemaLocation": location,
+        "pointerToViolation": pointer,
+        "causingExceptions": [],
+        "keyword": keyword,
+        "message": message,
+    }
 
 
 def json_type_name(value: Any) -> str:
@@ -184,12 +208,12 @@ def _measure(keyword: str, instance: Any) -> Any:
     return _show(instance)
 
 
-def _extraneous(schema: dict[str, Any], instance: dict[str, Any]) -> list[str]:
+def _extraneous(schema: dict[str, Any], instance: dict[str, Any]) -> Iterator[str]:
     declared = schema.get("properties", {})
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
-    return [
+    return (
         key for key in instance if key not in declared and not any(p.search(key) for p in patterns)
-    ]
+    )
 
 
 def _show(value: Any) -> str:
@@ -213,12 +237,23 @@ PASS: dict[str, Any] = {"status": "pass"}
 
 def verdict(streaming_validation: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``validation`` member an acknowledgement carries, from a ``report`` list:
-    ``{"status": "pass"}`` or ``{"status": "fail", "count": N, "violations": [<= 5]}``."""
+    ``{"status": "pass"}`` or ``{"status": "fail", "count": N, "violations": [<= 5]}``;
+    when the report stopped counting (``"at least N ..."``), ``"countIsLowerBound": true``
+    is added beside ``count``."""
     if not streaming_validation:
         return PASS
     (first,) = streaming_validation
     nested = first.get("causingExceptions") or []
     if first.get("pointerToViolation") == "#" and nested:  # the "N schema violations" wrapper
-        count = int(str(first["message"]).split(" ", 1)[0])
+        message = str(first["message"])
+        at_least = message.startswith(_AT_LEAST)
+        count = int(message.removeprefix(_AT_LEAST).split(" ", 1)[0])
+        if at_least:
+            return {
+                "status": "fail",
+                "count": count,
+                "countIsLowerBound": True,
+                "violations": nested,
+            }
         return {"status": "fail", "count": count, "violations": nested}
     return {"status": "fail", "count": 1, "violations": [first]}
