@@ -118,22 +118,9 @@ def measure(segments: int, seconds: float, root: Path) -> Result:
 
 def _monitoring_headers(settings: Settings) -> dict[str, str]:
     """A credential of the bench org with ``monitoring:read``, through the real stores."""
-    from collector.guard.access_tokens import AccessTokens
-    from collector.guard.credentials import CredentialStore
+    from collector.guard.access_tokens import request_headers
 
-    store = CredentialStore(settings.control_db_path)
-    tokens = AccessTokens(settings.control_db_path, ttl_seconds=3600)
-    try:
-        issued = store.create(ORG, "bench", ["monitoring:read"])
-        token = tokens.issue(issued.credential, issued.credential.scopes).token
-    finally:
-        tokens.close()
-        store.close()
-    return {
-        "authorization": f"Bearer {token}",
-        "x-api-key": issued.credential.client_id,
-        "x-gw-ims-org-id": ORG,
-    }
+    return request_headers(settings.control_db_path, ORG, ["monitoring:read"], name="bench")
 
 
 def main() -> None:

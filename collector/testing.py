@@ -191,22 +191,15 @@ class Collector:
 
 def _debug_credential(settings: Any, org_id: str) -> dict[str, str]:
     """A credential of the demo org with ``debug:read`` and a token for it (the real stores)."""
-    from collector.guard.access_tokens import AccessTokens
-    from collector.guard.credentials import CredentialStore
+    from collector.guard.access_tokens import request_headers
 
-    store = CredentialStore(settings.control_db_path)
-    tokens = AccessTokens(settings.control_db_path, ttl_seconds=settings.access_token_ttl)
-    try:
-        issued = store.create(org_id, "collector.testing", ["debug:read"])
-        token = tokens.issue(issued.credential, issued.credential.scopes).token
-    finally:
-        tokens.close()
-        store.close()
-    return {
-        "authorization": f"Bearer {token}",
-        "x-api-key": issued.credential.client_id,
-        "x-gw-ims-org-id": org_id,
-    }
+    return request_headers(
+        settings.control_db_path,
+        org_id,
+        ["debug:read"],
+        name="collector.testing",
+        ttl_seconds=settings.access_token_ttl,
+    )
 
 
 def start_collector(data_dir: Path, *, env: Mapping[str, str] | None = None) -> Collector:

@@ -136,3 +136,25 @@ class AccessTokens:
             scopes=tuple(str(row[4]).split()),
             expires_ms=int(row[5]),
         )
+
+
+def request_headers(
+    control_db: Path, org_id: str, scopes: list[str], *, name: str, ttl_seconds: int = 3600
+) -> dict[str, str]:
+    """A new credential of ``org_id`` with ``scopes``, a token for it, and the headers a client
+    sends with them: for tools that run beside the collector (the pytest plugin, benchmarks)."""
+    from collector.guard.credentials import CredentialStore
+
+    store = CredentialStore(control_db)
+    tokens = AccessTokens(control_db, ttl_seconds=ttl_seconds)
+    try:
+        issued = store.create(org_id, name, scopes)
+        token = tokens.issue(issued.credential, issued.credential.scopes).token
+    finally:
+        tokens.close()
+        store.close()
+    return {
+        "authorization": f"Bearer {token}",
+        "x-api-key": issued.credential.client_id,
+        "x-gw-ims-org-id": org_id,
+    }
