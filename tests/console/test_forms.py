@@ -3,6 +3,8 @@ back to JSON, and messages placed on the field they concern."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from collector.console import forms
@@ -18,6 +20,12 @@ def manifest() -> Manifest:
 def _config(manifest: Manifest) -> dict[str, object]:
     schema: dict[str, object] = manifest.document["configuration"]["schema"]
     return schema
+
+
+def _schema(manifest: Manifest, key: str) -> dict[str, Any]:
+    kind, name = key.split("/")
+    found: dict[str, Any] = next(e for e in manifest.document[kind] if e["name"] == name)
+    return dict(found["schema"])
 
 
 def test_every_type_in_the_manifest_gets_labelled_fields_of_a_known_kind(
@@ -89,17 +97,17 @@ def test_each_problem_is_reported_on_its_own_field(manifest: Manifest) -> None:
 
 
 def test_lines_numbers_and_any_json_values(manifest: Manifest) -> None:
-    path = manifest.types["conditions/path"].validator.schema
+    path = _schema(manifest, "conditions/path")
     value, errors = forms.parse(path, {"patterns": "/shop/*\n\n /cart \n", "syntax": "glob"})
     assert errors == {} and value == {"patterns": ["/shop/*", "/cart"], "syntax": "glob"}
     _, errors = forms.parse(path, {"patterns": "\n"})
     assert errors == {"patterns": "Required."}
-    sampling = manifest.types["conditions/sampling"].validator.schema
+    sampling = _schema(manifest, "conditions/sampling")
     assert forms.parse(sampling, {"percentage": "12.5"}) == ({"percentage": 12.5}, {})
     assert forms.parse(sampling, {"percentage": "101"})[1] == {"percentage": "Must be at most 100."}
-    constant = manifest.types["dataElements/constant"].validator.schema
+    constant = _schema(manifest, "dataElements/constant")
     assert forms.parse(constant, {"value": '{"a": [1]}'})[0] == {"value": {"a": [1]}}
     assert forms.parse(constant, {"value": "plain words"})[0] == {"value": "plain words"}
-    compare = manifest.types["conditions/queryParameter"].validator.schema
+    compare = _schema(manifest, "conditions/queryParameter")
     assert forms.parse(compare, {"name": "q", "value": "42"})[0] == {"name": "q", "value": 42}
     assert forms.parse(compare, {"name": "q", "value": "[1]"})[0] == {"name": "q", "value": "[1]"}
