@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from collector.console import properties as console_properties
+from collector.console import routes as console_pages
 from collector.console import signin as console
 from collector.control import lifeline
 from collector.control.datastreams import Datastreams
@@ -121,7 +121,7 @@ def _routes() -> list[BaseRoute]:
         *profile_routes.routes(),
         *ims.routes(),
         *console.routes(),
-        *console_properties.routes(),
+        *console_pages.routes(),
         *privacy_routes.routes(),
         *tags_routes.routes(),
         *openapi.routes(),

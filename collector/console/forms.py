@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 # Field kinds the template knows how to draw.
-KINDS = ("text", "url", "integer", "number", "checkbox", "select", "lines", "json")
+KINDS = ("text", "url", "integer", "number", "checkbox", "select", "lines", "json", "rows")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class Field:
     options: tuple[str, ...] = ()
     error: str = ""
     hint: str = ""
+    # "rows" (an array of objects): the columns (key, title) and each row's texts and message.
+    columns: tuple[tuple[str, str], ...] = ()
+    rows: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def id(self) -> str:
@@ -50,8 +53,11 @@ def _kind(schema: Mapping[str, Any]) -> str:
         return "number"
     if kind == "string":
         return "url" if schema.get("format") == "uri" else "text"
-    if kind == "array" and (schema.get("items") or {}).get("type") == "string":
+    items = schema.get("items") or {}
+    if kind == "array" and items.get("type") == "string":
         return "lines"
+    if kind == "array" and items.get("type") == "object" and items.get("properties"):
+        return "rows"
     return "json"
 
 
@@ -99,6 +105,10 @@ def fields(
     for key, sub in (schema.get("properties") or {}).items():
         kind = _kind(sub)
         options = tuple(sub["enum"]) if kind == "select" else ()
+        columns: tuple[tuple[str, str], ...] = ()
+        rows: tuple[tuple[tuple[str, ...], str], ...] = ()
+        if kind == "rows":
+            columns, rows = _rows(sub, value.get(key), errors, key)
         found.append(
             Field(
                 name=prefix + key,
@@ -110,9 +120,43 @@ def fields(
                 options=options,
                 error=errors.get(key, ""),
                 hint=_hint(sub, kind),
+                columns=columns,
+                rows=rows,
             )
         )
     return found
+
+
+def _rows(
+    schema: Mapping[str, Any], value: Any, errors: Mapping[str, str], key: str
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[tuple[str, ...], str], ...]]:
+    props = schema["items"]["properties"]
+    columns = tuple((name, str(sub.get("title") or name)) for name, sub in props.items())
+    rows = []
+    for k, row in enumerate(value if isinstance(value, list) else []):
+        row = row if isinstance(row, dict) else {}
+        texts = tuple(_text(row.get(name), _kind(props[name])) for name, _ in columns)
+        rows.append((texts, errors.get(f"{key}.{k}", "")))
+    return columns, tuple(rows)
+
+
+def _read_rows(schema: Mapping[str, Any], form: Mapping[str, str], name: str) -> list[Any]:
+    props = schema["items"]["properties"]
+    try:
+        count = min(int(form.get(name + ".count", "0")), 500)
+    except ValueError:
+        count = 0
+    rows = []
+    for k in range(count):
+        texts = {col: form.get(f"{name}.{k}.{col}", "") for col in props}
+        if not any(t.strip() for t in texts.values()):
+            continue
+        row = {}
+        for col, text in texts.items():
+            kind = _kind(props[col])
+            row[col] = _read(props[col], kind, text)[0] if text.strip() else text
+        rows.append(row)
+    return rows
 
 
 def _read(sub: Mapping[str, Any], kind: str, raw: str) -> tuple[Any, str]:
@@ -163,6 +207,10 @@ def parse(
             elif name + ".present" in form:
                 value[key] = False
             continue
+        if kind == "rows":
+            if rows := _read_rows(sub, form, name):
+                value[key] = rows
+            continue
         raw = form.get(name, "")
         if raw.strip() == "":
             continue  # empty: absent (the schema's default applies)
@@ -195,6 +243,10 @@ def _place(schema: Mapping[str, Any], error: ValidationError) -> tuple[str, str]
         return "", error.message
     key = str(path[0]) if path else ""
     sub = (schema.get("properties") or {}).get(key, {})
+    if len(path) >= 2 and isinstance(path[1], int) and _kind(sub) == "rows":
+        column = str(path[2]) if len(path) > 2 else ""
+        inner = sub["items"]["properties"].get(column, {})
+        return f"{key}.{path[1]}", f"{inner.get('title') or column}: {_message(error, inner)}"
     return key, _message(error, sub)
 
 

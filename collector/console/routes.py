@@ -1,0 +1,11 @@
+"""Every route of the console's signed-in pages (sign-in itself is ``signin.routes``)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from collector.console import data_elements, properties
+
+
+def routes() -> list[BaseRoute]:
+    return [*properties.routes(), *data_elements.routes()]
