@@ -204,8 +204,8 @@ def parse(
         if kind == "checkbox":
             if form.get(name) == "on":
                 value[key] = True
-            elif name + ".present" in form:
-                value[key] = False
+            elif name + ".present" in form and sub.get("default") is True:
+                value[key] = False  # unchecked differs from the default only then
             continue
         if kind == "rows":
             if rows := _read_rows(sub, form, name):

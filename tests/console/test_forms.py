@@ -71,8 +71,7 @@ def test_form_data_becomes_typed_json_that_passes_the_schema(manifest: Manifest)
         "orgId": "DEMO@AdobeOrg",
         "cookieLifetimeDays": 30,
         "defaultConsent": "pending",
-        "debug": False,
-    }
+    }  # an unchecked box whose default is false is left out
 
 
 def test_each_problem_is_reported_on_its_own_field(manifest: Manifest) -> None:
