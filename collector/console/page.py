@@ -1,9 +1,9 @@
 """What every signed-in console page shares: the role check, the CSRF check on every POST,
 the form body, and rendering a template inside the one layout (with its navigation).
 
-``page(action)`` wraps a handler ``(request, who, form) -> Response`` that runs in a worker
+``page(*actions)`` wraps a handler ``(request, who, form) -> Response`` that runs in a worker
 thread (the stores are SQLite): without a session a GET goes to the sign-in page and a POST
-answers 401; a role that may not do ``action`` answers 403; a POST whose ``csrf_token`` is
+answers 401; a role that may do none of ``actions`` answers 403; a POST whose ``csrf_token`` is
 not the session's answers 403 before the handler runs. All three are HTML pages.
 """
 
@@ -62,7 +62,9 @@ def refuse(request: Request, who: SignedIn | None, status: int, message: str) ->
     return render(request, who, "error.html", {"status": status, "message": message}, status)
 
 
-def page(action: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def page(*actions: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """The endpoint of a handler that needs any one of ``actions`` (role table)."""
+
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
@@ -71,8 +73,9 @@ def page(action: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respo
                 if request.method == "GET":
                     return RedirectResponse("/console/login", status_code=303)
                 return refuse(request, None, 401, "Sign in to the console first.")
-            if not allowed(who.user.role, action):
-                return refuse(request, who, 403, f"Your role ({who.user.role}) may not {action}.")
+            if not any(allowed(who.user.role, action) for action in actions):
+                wanted = " or ".join(actions)
+                return refuse(request, who, 403, f"Your role ({who.user.role}) may not {wanted}.")
             form: dict[str, str] = {}
             if request.method == "POST":
                 form = await read_form(request)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.console import data_elements, properties, rules
+from collector.console import data_elements, properties, publishing, rules
 
 
 def routes() -> list[BaseRoute]:
-    return [*properties.routes(), *data_elements.routes(), *rules.routes()]
+    return [*properties.routes(), *data_elements.routes(), *rules.routes(), *publishing.routes()]
