@@ -28,7 +28,11 @@ from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
 
 MAX_FORM_BYTES = 256 * 1024
-NAVIGATION = (("Home", "/console/"), ("Properties", "/console/properties"))
+NAVIGATION = (
+    ("Home", "/console/"),
+    ("Properties", "/console/properties"),
+    ("Live debugger", "/console/debug"),
+)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 Handler = Callable[[Request, SignedIn, dict[str, str]], Response]
