@@ -26,7 +26,7 @@
         var open = document.createElement("button");
         open.type = "button"; open.className = "secondary link";
         open.textContent = e.receivedTime;
-        open.setAttribute("aria-label", "Show event " + (e._id || e.xactionId) + " received " + e.receivedTime);
+        open.setAttribute("aria-label", e.receivedTime + ": show event " + (e._id || e.xactionId));
         open.addEventListener("click", function () { detail(e.xactionId); });
         when.appendChild(open);
         row.appendChild(when);
@@ -42,7 +42,7 @@
       skipped.hidden = false;
       skipped.textContent = "The buffer skipped " + answer.skipped + " events (too many at once, or older than its " + answer.capacity + " newest): the list may miss some.";
     } else { skipped.hidden = true; }
-    status.textContent = answer.total + " matching events; updated " + new Date().toLocaleTimeString() + ".";
+    status.textContent = (answer.total === 1 ? "1 matching event" : answer.total + " matching events") + "; updated " + new Date().toLocaleTimeString() + ".";
   }
   function poll() {
     if (paused) return;
