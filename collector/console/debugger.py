@@ -5,12 +5,16 @@ The page polls ``GET /console/debug/events`` every second: the worker's event fo
 (inlet, dataset, eventType, identity, verdict) and an ``_id`` filter; the answer says when the
 buffer skipped lines. ``GET /console/debug/events/{key}`` is one event as the debug API finds
 it (buffer, then lake): entity, enrichment, violations and the merged profile. Both are
-session-authenticated (the ``read`` action) and org-scoped; an identity search and an event
-read are audited, the identity named by its keyed hash. A user of every org picks the org.
+session-authenticated (the ``read`` action) and org-scoped; an event read is audited, and an
+identity search once per session and identity every ten minutes (the page polls), the
+identity named by its keyed hash. A user of every org picks the org.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import Request
@@ -27,6 +31,12 @@ from collector.profile import ledger
 from collector.web.responses import json_response, problem_response
 
 PAGE_LIMIT = 50
+# The page polls every second: an identity search is audited once per session and identity
+# every AUDIT_EVERY_SECONDS (per worker), not on every poll.
+AUDIT_EVERY_SECONDS = 600
+_AUDITED: OrderedDict[tuple[str, str], float] = OrderedDict()
+_AUDITED_MAX = 10_000
+_audited_lock = threading.Lock()
 # Query parameter -> the debug API's parameter.
 FILTERS = {
     "inlet": "inlet",
@@ -51,6 +61,20 @@ def _org(request: Request, who: SignedIn) -> str | None:
     wanted = request.query_params.get("org", "")
     orgs = [o.id for o in request.app.state.control.orgs()]
     return wanted if wanted in orgs else (orgs[0] if orgs else None)
+
+
+def _first_in_a_while(who: SignedIn, named: str, now: float) -> bool:
+    """Whether this session's search for this identity is due an audit entry."""
+    key = (who.session_id, named)
+    with _audited_lock:
+        last = _AUDITED.get(key)
+        if last is not None and now - last < AUDIT_EVERY_SECONDS:
+            return False
+        _AUDITED[key] = now
+        _AUDITED.move_to_end(key)
+        while len(_AUDITED) > _AUDITED_MAX:
+            _AUDITED.popitem(last=False)
+        return True
 
 
 def _audit(
@@ -105,7 +129,8 @@ def events(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     if filters.identity is not None:
         key = ledger.secret(request.app.state.settings.data_dir)
         named = "hmac:" + ledger.digest(key, org, "", filters.identity)
-        _audit(request, who, org, "debug.events.search", "identity", named)
+        if _first_in_a_while(who, named, time.monotonic()):
+            _audit(request, who, org, "debug.events.search", "identity", named)
     return json_response(answer)
 
 

@@ -55,6 +55,7 @@ def test_search_filters_and_one_event(client: TestClient, settings: Settings) ->
     assert _ids(client, verdict="good", eventType="web.webinteraction.linkClicks") == ["click-1"]
     assert _ids(client, _id="page-1") == ["page-1"]
     assert _ids(client, identity=ecid) == ["page-1"]
+    assert _ids(client, identity=ecid) == ["page-1"]  # the next poll: not audited again
     assert _ids(client, inlet=INLET, dataset="5e0000000000000000000001", verdict="good") == [
         "click-1", "page-1",
     ]  # fmt: skip
