@@ -192,7 +192,6 @@ def test_editor_configures_and_submits_an_approver_promotes(
         page.wait_for_timeout(200)  # let the scroll paint before the screenshot
         shot(page, "publishing")
 
-        page.goto(property_url + "/extension")  # a GET on a POST route: no page
         page.goto(base + "/console/properties/PR" + "0" * 32)
         accessible(page, "not found")
 
