@@ -28,6 +28,10 @@ from collector.tags.manifest import Manifest
 from collector.tags.properties import Properties
 
 MAX_FORM_BYTES = 256 * 1024
+STALE = (
+    "Someone saved this property after you opened the page, so your change was not saved."
+    " Go back to copy what you typed, then reload the page and make the change again."
+)
 NAVIGATION = (
     ("Home", "/console/"),
     ("Properties", "/console/properties"),
@@ -36,6 +40,10 @@ NAVIGATION = (
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 Handler = Callable[[Request, SignedIn, dict[str, str]], Response]
+
+
+class Stale(Exception):
+    """The form was made from an older version of the property than the stored one."""
 
 
 def render(
@@ -52,6 +60,8 @@ def render(
         "here": request.url.path,
         "can": lambda action: allowed(who.user.role, action),
         "wide": True,
+        # the property version the page's forms were made from (kept across redraws)
+        "version": getattr(request.state, "version", ""),
         **context,
     }
     response = templates.TemplateResponse(request, template, full, status_code=status)
@@ -87,7 +97,11 @@ def page(*actions: str) -> Callable[[Handler], Callable[[Request], Awaitable[Res
                     return refuse(
                         request, who, 403, "The form expired. Reload the page and try again."
                     )
-            return await run_in_threadpool(handler, request, who, form)
+                request.state.version = form.get("version", "")
+            try:
+                return await run_in_threadpool(handler, request, who, form)
+            except Stale:
+                return refuse(request, who, 409, STALE)
 
         return endpoint
 

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from collector.console import forms
-from collector.console.page import actor, page, properties, refuse, render
+from collector.console.page import Stale, actor, page, properties, refuse, render
 from collector.control import audit
 from collector.guard.sessions import SignedIn
 from collector.tags.properties import Properties
@@ -36,13 +36,21 @@ def routes() -> list[BaseRoute]:
 
 
 def owned(request: Request, who: SignedIn, flow: Properties) -> Property | None:
-    """The path's property when the user's org may see it."""
+    """The path's property when the user's org may see it.
+
+    A form that says which version of the property it was made from (``version``) raises
+    ``Stale`` when the property changed since: one person's save never silently undoes
+    another's.
+    """
     property_id = request.path_params["property_id"]
     if not PROPERTY_ID.match(property_id):
         return None
     prop = flow.store.property(property_id)
     if prop is None or (who.user.org_id is not None and prop.org_id != who.user.org_id):
         return None
+    version = getattr(request.state, "version", "")
+    if request.method == "POST" and version and version != prop.updated_at:
+        raise Stale(prop.id)
     return prop
 
 

@@ -221,3 +221,31 @@ def test_users_see_and_change_only_their_orgs_properties(
     with Properties.open(settings) as flow:
         assert flow.get(mine).name == "Mine"
     assert client.get("/console/properties/not-an-id").status_code == 404
+
+
+def test_a_form_from_an_older_version_does_not_undo_a_newer_save(
+    client: TestClient, settings: Settings
+) -> None:
+    prop = _flow_create(settings, "Shop")
+    token = sign_in(client, settings, "editor")
+    page = client.get(f"/console/properties/{prop}").text
+    version = re.findall(r'name="version" value="([^"]+)"', page)
+    assert len(set(version)) == 1 and len(version) == 2  # the rename and the extension forms
+    with Properties.open(settings) as flow:  # someone else saves meanwhile
+        flow.store.update(prop, "Shop (theirs)", flow.get(prop).config())
+    stale = client.post(
+        f"/console/properties/{prop}/rename",
+        data={"csrf_token": token, "version": version[0], "name": "Mine"},
+    )
+    assert stale.status_code == 409 and "Someone saved this property" in stale.text
+    with Properties.open(settings) as flow:
+        assert flow.get(prop).name == "Shop (theirs)"
+    fresh = re.findall(
+        r'name="version" value="([^"]+)"', client.get(f"/console/properties/{prop}").text
+    )
+    done = client.post(
+        f"/console/properties/{prop}/rename",
+        data={"csrf_token": token, "version": fresh[0], "name": "Mine"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303

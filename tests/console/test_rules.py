@@ -135,6 +135,14 @@ def test_build_a_rule_with_the_page_buttons_then_fix_a_mapping_row(
         {"path": "environment.viewportWidth", "value": 1280},
     ]
     assert "fill" in actions[0]["settings"]  # computed by the checker, not typed
+    # a form opened before someone else's save is refused, on a redraw as on a save
+    opened = _form_of(client.get(_base(prop) + "/edit", params={"index": "0"}).text)
+    with Properties.open(settings) as flow:
+        flow.store.update(prop, "Shop", flow.get(prop).config())
+    for extra in ({"op": "addrow:actions.0.s.mapping"}, {"name": "Renamed"}):
+        stale = client.post(_base(prop) + "/save", data={**opened, **extra})
+        assert stale.status_code == 409 and "Someone saved this property" in stale.text
+    assert _rules(settings, prop)[0]["name"] == "Buy button"
     again = client.get(_base(prop) + "/edit", params={"index": "0"})
     assert 'value="environment.viewportWidth"' in again.text and "(exception)" in again.text
 
