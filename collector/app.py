@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from collector.console import routes as console_pages
 from collector.console import signin as console
 from collector.control import lifeline
 from collector.control.datastreams import Datastreams
@@ -161,6 +162,7 @@ def _routes() -> list[BaseRoute]:
         *profile_routes.routes(),
         *ims.routes(),
         *console.routes(),
+        *console_pages.routes(),
         *privacy_routes.routes(),
         *tags_routes.routes(),
         *setup_routes.routes(),

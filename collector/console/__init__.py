@@ -1,9 +1,14 @@
-"""The marketer console (server-rendered, Jinja2). For now: sign-in and who is signed in.
+"""The marketer console (server-rendered, Jinja2, no script from elsewhere).
 
     signin.py      GET/POST /console/login, POST /console/logout, GET /console/; the stores
                    a served app holds for it (users, sessions, failed logins)
-    templates/     layout.html (one layout, its CSS in console.css), login.html, home.html
+    page.py        what every signed-in page shares: the role check, CSRF on every POST,
+                   rendering inside the one layout with its navigation
+    forms.py       the one form renderer: JSON Schema -> fields, form data -> validated JSON
+    properties.py  tag properties: list, create, rename, delete, extension configuration
+    templates/     layout.html (one layout, its CSS in console.css), form_fields.html (the
+                   renderer's template), one template per page
 
 Users, roles and sessions live in ``collector/guard`` (``users``, ``roles``, ``sessions``);
-the console's future pages call ``guard.roles.require_role(request, action)``.
+every route states the role action it needs (``page.page(action)``, ``guard.roles``).
 """

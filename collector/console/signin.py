@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from collector.console import page
 from collector.control.settings import Settings
 from collector.guard.access import client_ip
 from collector.guard.failures import Failures, Policy
@@ -102,9 +103,7 @@ async def logout(request: Request) -> Response:
         return response
     form = await _form(request)
     if not hmac.compare_digest(who.csrf.encode(), form.get("csrf_token", "").encode()):
-        return _templates.TemplateResponse(
-            request, "home.html", {"user": who.user, "csrf_token": who.csrf}, status_code=403
-        )
+        return page.render(request, who, "home.html", {}, status=403)
     console = _console(request)
     await run_in_threadpool(_signed_out, console, who, client_ip(request))
     response.delete_cookie(COOKIE, path="/")
@@ -115,9 +114,7 @@ async def home(request: Request) -> Response:
     who = signed_in(request)
     if who is None:
         return RedirectResponse("/console/login", status_code=303)
-    return _templates.TemplateResponse(
-        request, "home.html", {"user": who.user, "csrf_token": who.csrf}
-    )
+    return page.render(request, who, "home.html", {})
 
 
 def _login(request: Request, status: int, error: str | None = None, email: str = "") -> Response:

@@ -84,6 +84,22 @@ class TagStore:
             raise PropertyError(f"no property {property_id}")
         return found
 
+    def delete(self, property_id: str) -> Property:
+        """Remove a property never built nor published (builds and libraries are kept)."""
+        with self._lock, self.db.atomic():
+            found = self.property(property_id)
+            if found is None:
+                raise PropertyError(f"no property {property_id}")
+            for table in ("tag_builds", "tag_libraries"):
+                sql = f"SELECT 1 FROM {table} WHERE property_id = ? LIMIT 1"
+                if self._conn.execute(sql, [property_id]).fetchone():
+                    raise PropertyError(
+                        f"property {found.name} has builds; its history is kept,"
+                        " so it cannot be deleted"
+                    )
+            self.db.execute("DELETE FROM tag_properties WHERE id = ?", [property_id])
+        return found
+
     # -- libraries ------------------------------------------------------------------
 
     def add_library(self, property_id: str, environment: str, built: Built) -> Library:
