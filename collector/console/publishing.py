@@ -9,6 +9,8 @@ approve and reject (``approve``), promotion to production and rollback need ``pu
 
 from __future__ import annotations
 
+import functools
+from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
@@ -54,12 +56,13 @@ def routes() -> list[BaseRoute]:
 def snippet(public_url: str, property_id: str, environment: str) -> str:
     """The HTML a site pastes into its <head>: the queueing stub, then the library."""
     src = public_url.rstrip("/") + library_path(property_id, environment)
-    return (
-        "<script>\n(function (w) {\n  var t = w._xdmTag = w._xdmTag || {q: []};\n"
-        '  ["track", "setConsent", "setIdentity", "flush", "debug", "on"].forEach(function (n) {\n'
-        "    t[n] = t[n] || function () { t.q.push([n, arguments]); };\n  });\n})(window);\n"
-        f'</script>\n<script async src="{src}"></script>'
-    )
+    return f'<script>\n{_stub()}</script>\n<script async src="{src}"></script>'
+
+
+@functools.cache
+def _stub() -> str:
+    """The tag's queueing stub (``tag_extension/snippet.js``, shipped as package data)."""
+    return resources.files("collector._data.tag_extension").joinpath("snippet.js").read_text()
 
 
 def may(who: SignedIn, step_name: str) -> bool:

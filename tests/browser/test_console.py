@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from collector.control.settings import Settings
 from collector.guard.users import UserStore
 from tests.access import FAST_HASHER
+from tests.browser.conftest import lake_entities, wait_for
 from tests.conftest import ORG, web_event
 from tests.demo import INLET
 from tests.server import LiveServer
@@ -191,6 +193,51 @@ def test_editor_configures_and_submits_an_approver_promotes(
         page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(200)  # let the scroll paint before the screenshot
         shot(page, "publishing")
+
+        # A shop page (of the inlet's origin) with the production snippet, as copied.
+        property_id = property_url.rstrip("/").rsplit("/", 1)[-1]
+        library = f"{base}/tags/{property_id}/production.js"
+        build_2 = page.request.get(library).headers["etag"]
+        snippet = page.locator("#snippet-production").input_value()
+        shop = f"<!doctype html><html lang='en'><head><title>Shop</title>{snippet}</head>" \
+               "<body><button id='buy'>Buy</button></body></html>"  # fmt: skip
+        shop_page = context.new_page()
+        shop_page.route(f"{base}/shop", lambda route: route.fulfill(body=shop,
+                        content_type="text/html"))  # fmt: skip
+        shop_page.goto(f"{base}/shop")
+        shop_page.wait_for_function("window._xdmTag && !Array.isArray(window._xdmTag.q)"
+                                    " && typeof window._xdmTag.stats === 'function'")  # fmt: skip
+        shop_page.click("#buy")
+        shop_page.evaluate("window._xdmTag.flush()")
+
+        def purchase() -> list[dict[str, Any]]:
+            return [
+                line for line in lake_entities(Settings(data_dir=server.data_dir))
+                if line["entity"].get("eventType") == "commerce.purchases"
+            ]  # fmt: skip
+
+        (line,) = wait_for(purchase, "the production beacon in the lake", shop_page)
+        assert line["entity"]["environment"]["viewportWidth"] == 1280
+        shop_page.close()
+
+        # A third build reaches production; rolling back serves build 2's bytes again.
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, base, EDITOR)
+        page.goto(property_url + "/publishing")
+        page.get_by_label("Note (what changed)").fill("third")
+        page.get_by_role("button", name="Build", exact=True).click()
+        page.get_by_role("button", name="Submit build 3").click()
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, base, APPROVER)
+        page.goto(property_url + "/publishing")
+        page.get_by_role("button", name="Approve build 3").click()
+        page.get_by_role("button", name="Promote build 3").click()
+        expect(page.get_by_role("heading", name="Production: build 3")).to_be_visible()
+        page.get_by_label("Build production served before").select_option("2")
+        page.get_by_role("button", name="Roll back").click()
+        expect(page.get_by_role("heading", name="Production: build 2")).to_be_visible()
+        accessible(page, "publishing, rolled back")
+        assert page.request.get(library).headers["etag"] == build_2
 
         page.goto(base + "/console/properties/PR" + "0" * 32)
         accessible(page, "not found")
