@@ -25,7 +25,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from collector.control.plane import ControlPlane
-from collector.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
+from collector.errors import (
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotFound,
+    StorageUnavailable,
+)
 from collector.guard import access
 from collector.guard.access import Principal
 from collector.schemas.compose import ComposeError, _fields, compose_schema
@@ -163,6 +169,9 @@ async def _save(request: Request, principal: Principal, document: dict[str, Any]
     registry = _registry(request)
     await run_in_threadpool(registry.tenants.write, principal.org_id, document)
     await run_in_threadpool(registry.refresh)
+    if not registry.knows(str(document["$id"])):
+        # another tenant file no longer loads (edited by hand): the log names it
+        raise StorageUnavailable("The schema was stored but the registry cannot reload")
 
 
 async def _audit(request: Request, principal: Principal, action: str, schema_id: str) -> None:
