@@ -246,6 +246,7 @@ async def _show(request: Request) -> Response:
     if request.path_params["schema_id"] == "":  # aepp's ``/tenant/schemas/``
         return await (_create(request) if request.method == "POST" else _list(request))
     if request.method == "POST":
+        access.require(request, "schemas:write")
         raise MethodNotAllowed("POST a schema to the tenant/schemas collection")
     principal = access.require(request, "schemas:read")
     return _answer(request, _find(request, principal))
