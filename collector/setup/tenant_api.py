@@ -125,6 +125,7 @@ def _find(request: Request, principal: Principal) -> str:
     """The ``$id`` of the org's schema the path names (by ``$id`` or ``meta:altId``)."""
     wanted = unquote(request.path_params["schema_id"])[:1024]
     registry = _registry(request)
+    registry.refresh()  # one stat: a change another worker made just now counts
     if registry.knows(wanted):
         found = _canonical(registry, wanted)
         if registry.owner_dir(found) == registry.tenants.org_dir(principal.org_id):

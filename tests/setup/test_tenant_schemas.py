@@ -205,3 +205,23 @@ def test_other_orgs_scopes_and_bad_input(client: TestClient, settings: Settings)
         assert answer.status_code == 400, (operations, answer.text)
         assert why in answer.json()["report"]["message"], answer.text
     assert client.post(_url(schema_id), json=_schema(), headers=auth).status_code == 405
+
+
+def test_cli_makes_a_dataset_on_a_tenant_schema(client: TestClient, settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from collector.cli import main
+
+    auth = grant(settings.control_db_path, ORG, ["schemas:read", "schemas:write"]).headers
+    schema_id = client.post(TENANT, json=_schema("identity-map"), headers=auth).json()["$id"]
+    made = CliRunner().invoke(
+        main,
+        ["datasets", "create", "--org", ORG, "--name", "From the CLI", "--schema", schema_id,
+         "--json", "--data-dir", str(settings.data_dir)],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    dataset_id = json.loads(made.output)["id"]
+    refused = client.delete(_url(schema_id), headers=auth)
+    assert refused.status_code == 409 and dataset_id in refused.text
+    sent = client.post(f"/collection/{INLET}", json=_message(schema_id, dataset_id))
+    assert sent.json()["validation"]["status"] == "pass", sent.text
