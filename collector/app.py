@@ -48,7 +48,7 @@ from collector.profile import routes as profile_routes
 from collector.profile.process import ProjectorProcess
 from collector.profile.store import ProfileStore
 from collector.schemas import routes as schema_routes
-from collector.schemas.registry import SchemaRegistry
+from collector.schemas.live import LiveRegistry
 from collector.setup import routes as setup_routes
 from collector.tags import routes as tags_routes
 from collector.tags.demo import open_tag_store
@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Refuse to start on schemas that cannot be validated against.
-        registry = SchemaRegistry.load(settings.schemas_dir)
+        registry = LiveRegistry.open(settings)  # follows the tenant schemas of every worker
         control = ControlPlane(settings.control_db_path)
         if settings.seed_demo:
             ensure_demo(control, public_url=settings.public_url)

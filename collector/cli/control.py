@@ -103,9 +103,9 @@ def datasets_create(
 ) -> None:
     """Create a dataset; the schema must be a composed dataset schema with a class."""
     from collector.schemas.compose import dataset_schema_problem
-    from collector.schemas.registry import SchemaRegistry
+    from collector.schemas.live import LiveRegistry
 
-    registry = SchemaRegistry.load(_settings(data_dir).schemas_dir)
+    registry = LiveRegistry.open(_settings(data_dir))  # tenant schemas count too
     if problem := dataset_schema_problem(registry, schema_id):
         raise click.ClickException(problem)
     with _control(data_dir) as control:

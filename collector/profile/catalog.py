@@ -51,9 +51,10 @@ class Catalog:
         *,
         refresh_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        data_dir: Path | None = None,
     ) -> None:
         self._control_db = control_db
-        self._schemas = _SchemaIndex(schemas_dir)
+        self._schemas = _SchemaIndex(schemas_dir, data_dir)
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._checked_at = float("-inf")
@@ -120,9 +121,10 @@ def _kind(schema_id: str, schema: Mapping[str, Any] | None, index: _SchemaIndex)
 class _SchemaIndex:
     """Schemas of ``schemas_dir`` by ``$id`` (read once), with identity-field discovery."""
 
-    def __init__(self, schemas_dir: Path | None) -> None:
+    def __init__(self, schemas_dir: Path | None, data_dir: Path | None = None) -> None:
         self._docs: dict[str, dict[str, Any]] | None = None
         self._dir = schemas_dir
+        self._data_dir = data_dir  # its tenant schemas are followed (LiveRegistry)
         self._registry: Any = None
         self._registry_loaded = False
 
@@ -132,9 +134,13 @@ class _SchemaIndex:
             self._registry_loaded = True
             if self._dir is not None and self._dir.is_dir():
                 try:
+                    from collector.schemas.live import LiveRegistry
                     from collector.schemas.registry import SchemaRegistry
 
-                    self._registry = SchemaRegistry.load(self._dir)
+                    if self._data_dir is not None:
+                        self._registry = LiveRegistry(self._dir, self._data_dir)
+                    else:
+                        self._registry = SchemaRegistry.load(self._dir)
                 except Exception as exc:  # the files are still read directly
                     log.warning("schema registry unavailable to the projector: %s", exc)
         return self._registry

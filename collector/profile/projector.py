@@ -77,7 +77,12 @@ class Projector:
         self.conn.execute("PRAGMA wal_autocheckpoint=0")  # see checkpointer.py
         self.conn.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
         self._checkpointer = Checkpointer(path)
-        self.catalog = Catalog(settings.control_db_path, settings.schemas_dir, clock=monotonic)
+        self.catalog = Catalog(
+            settings.control_db_path,
+            settings.schemas_dir,
+            clock=monotonic,
+            data_dir=settings.data_dir,
+        )
         self.allowlist = InletAllowlist(settings.control_db_path, clock=monotonic)
         offsets = dict(self.conn.execute("SELECT segment, offset FROM checkpoints").fetchall())
         self.tail = LakeTail(settings.lake_dir, offsets, clock=monotonic)

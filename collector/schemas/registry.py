@@ -15,7 +15,7 @@ its short name (``meta:altId``); those names resolve to the class too, so
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -70,21 +70,39 @@ class SchemaRegistry:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.engine = engine
         self.closed = closed
-        self._resources = build_resources(files)
+        self._install(files)
+
+    def _install(
+        self, files: Sequence[SchemaFile], reuse: Mapping[str, _Entry] | None = None
+    ) -> None:
+        """Compile ``files`` and make them the registry's schemas, all at once.
+
+        ``reuse``: compiled entries to keep for files whose document is unchanged; only sound
+        when the schemas those files refer to are unchanged too (``LiveRegistry``: the bundled
+        schemas never change, and nothing refers to a tenant schema).
+        """
+        resources = build_resources(files)
         compiled_resources = None
-        if engine == "compiled" and not closed:
+        if self.engine == "compiled" and not self.closed:
             compiled_resources = jsonschema_rs.Registry([(f.id, f.document) for f in files])
-        composer = Composer(self._resources)
-        self._entries: dict[str, _Entry] = {}
+        composer = Composer(resources)
+        entries: dict[str, _Entry] = {}
         for file in files:
-            composed = self._compose(composer, file) if closed else file.document
-            validator = self._compile(file, int64_bounded(composed), compiled_resources)
-            self._entries[file.id] = _Entry(file, composed, validator, validator.is_valid)
-        self._aliases = self._class_aliases()
+            old = reuse.get(file.id) if reuse else None
+            if old is not None and old.file.document == file.document:
+                entries[file.id] = _Entry(file, old.composed, old.validator, old.is_valid)
+                continue
+            composed = self._compose(composer, file) if self.closed else file.document
+            validator = self._compile(file, int64_bounded(composed), compiled_resources, resources)
+            entries[file.id] = _Entry(file, composed, validator, validator.is_valid)
+        aliases = _class_aliases(entries)
         for file in files:
             named = file.document.get("meta:class")
-            if named is not None and not (isinstance(named, str) and self.knows(named)):
+            if named is not None and not (
+                isinstance(named, str) and (named in entries or named in aliases)
+            ):
                 raise SchemaLoadError(file.path, f"meta:class {named!r} is not a loaded class")
+        self._resources, self._entries, self._aliases = resources, entries, aliases
 
     @classmethod
     def load(
@@ -201,27 +219,27 @@ class SchemaRegistry:
         file: SchemaFile,
         schema: dict[str, Any],
         compiled_resources: jsonschema_rs.Registry | None,
+        resources: referencing.Registry[Any],
     ) -> Validator:
         try:
             if self.engine == "compiled":
-                resources = None
-                if compiled_resources is not None:
-                    resources = (compiled_resources, self._resources)
-                return CompiledValidator(schema, resources)
-            return ReferenceValidator(schema, None if self.closed else self._resources)
+                both = None if compiled_resources is None else (compiled_resources, resources)
+                return CompiledValidator(schema, both)
+            return ReferenceValidator(schema, None if self.closed else resources)
         except (ValueError, referencing.exceptions.Unresolvable) as exc:
             raise SchemaLoadError(file.path, f"cannot compile: {exc}") from None
 
-    def _class_aliases(self) -> dict[str, str]:
-        aliases: dict[str, str] = {}
-        for schema_id, entry in self._entries.items():
-            if entry.file.kind != "class":
-                continue
-            for key in ("meta:sameAs", "meta:altId"):
-                alias = entry.file.document.get(key)
-                if isinstance(alias, str) and alias not in self._entries:
-                    aliases[alias] = schema_id
-        return aliases
+
+def _class_aliases(entries: Mapping[str, _Entry]) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for schema_id, entry in entries.items():
+        if entry.file.kind != "class":
+            continue
+        for key in ("meta:sameAs", "meta:altId"):
+            alias = entry.file.document.get(key)
+            if isinstance(alias, str) and alias not in entries:
+                aliases[alias] = schema_id
+    return aliases
 
 
 def _canonical_class_id(file: SchemaFile) -> str:

@@ -23,6 +23,7 @@ from collector.errors import BadRequest, Conflict, NotFound
 from collector.guard import access
 from collector.guard.access import Principal
 from collector.schemas.compose import dataset_schema_problem
+from collector.schemas.live import LiveRegistry
 from collector.schemas.registry import SchemaRegistry
 from collector.setup import batches, dataset_meta
 from collector.setup.dataset_meta import IDENTITY_TAG, PROFILE_TAG, DatasetMeta
@@ -153,6 +154,10 @@ async def _create(request: Request) -> Response:
         raise BadRequest("The field schemaRef.id is required: the $id of the dataset's schema")
     schema_id = schema_ref["id"]
     registry: SchemaRegistry = request.app.state.registry
+    if isinstance(registry, LiveRegistry) and not registry.visible_to(
+        principal.org_id, schema_id[:1024]
+    ):
+        raise BadRequest(f"Schema not usable for a dataset: unknown schema {schema_id[:256]!r}")
     if problem := dataset_schema_problem(registry, schema_id[:1024]):
         raise BadRequest(f"Schema not usable for a dataset: {problem[:600]}")
     tags = _tags(data)

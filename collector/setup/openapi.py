@@ -411,7 +411,15 @@ def registry_paths() -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    return catalog_paths() | connection_paths() | identity_paths() | registry_paths()
+    from collector.setup import tenant_openapi
+
+    return (
+        catalog_paths()
+        | connection_paths()
+        | identity_paths()
+        | registry_paths()
+        | tenant_openapi.paths()
+    )
 
 
 # Operation id -> the scope it needs (collector/web/openapi_access.py PROTECTED).

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from collector.errors import NotFound
 from collector.guard import access
+from collector.schemas.live import LiveRegistry
 from collector.schemas.registry import SchemaRegistry
 from collector.setup.http import int_param
 from collector.web.responses import json_response
@@ -39,6 +40,10 @@ MEDIA = "application/vnd.adobe.xed+json; version=1"
 def _registry(request: Request) -> SchemaRegistry:
     registry: SchemaRegistry = request.app.state.registry
     return registry
+
+
+def _tenant(registry: SchemaRegistry, schema_id: str) -> bool:
+    return isinstance(registry, LiveRegistry) and registry.owner_dir(schema_id) is not None
 
 
 def _form(request: Request) -> str:
@@ -89,7 +94,7 @@ async def _list(request: Request) -> Response:
     registry = _registry(request)
     limit = int_param(request, "limit", 300, low=1, high=1000)
     start = int_param(request, "start", 0, low=0, high=10**9)
-    ids = [f.id for f in registry.files() if f.kind == kind]
+    ids = [f.id for f in registry.files() if f.kind == kind and not _tenant(registry, f.id)]
     ids.sort(key=lambda i: (str(registry.schema(i).get("title", "")), i))
     page = ids[start : start + limit]
     whole = _form(request) in ("xed", "full")
@@ -120,6 +125,8 @@ async def _show(request: Request) -> Response:
     wanted = unquote(request.path_params["resource_id"])
     registry = _registry(request)
     if kind is None or not registry.knows(wanted) or registry.kind(wanted) != kind:
+        raise NotFound(f"Resource [{wanted[:256]}] is not found")
+    if _tenant(registry, wanted):  # served under /tenant/schemas, to its org only
         raise NotFound(f"Resource [{wanted[:256]}] is not found")
     full = _form(request) == "full"
     canonical = str(registry.schema(wanted)["$id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.setup import catalog, connections, identity, registry_api
+from collector.setup import catalog, connections, identity, registry_api, tenant_api
 
 
 def routes() -> list[BaseRoute]:
@@ -13,4 +13,5 @@ def routes() -> list[BaseRoute]:
         *connections.routes(),
         *identity.routes(),
         *registry_api.routes(),
+        *tenant_api.routes(),
     ]

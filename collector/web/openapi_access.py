@@ -7,6 +7,7 @@ from typing import Any
 
 from collector.guard import scopes
 from collector.setup import openapi as setup_openapi
+from collector.setup import tenant_openapi
 from collector.web.openapi_schemas import INTEGER, STRING, obj, ref
 
 # Operation id -> the scope it needs.
@@ -23,6 +24,7 @@ PROTECTED = {
     "listSchemas": "schemas:read",
     "showSchema": "schemas:read",
     **setup_openapi.SCOPES,
+    **tenant_openapi.SCOPES,
 }
 
 SECURITY_SCHEMES: dict[str, Any] = {
