@@ -48,6 +48,10 @@ class Chart:
     bottom_y: int = HEIGHT - BOTTOM
 
     @property
+    def top_label(self) -> str:
+        return _number(self.top)
+
+    @property
     def empty(self) -> bool:
         return all(not cell for row in self.rows for cell in row[1:])
 
@@ -96,7 +100,7 @@ def chart(
         if run:
             paths.append(" ".join(run))
         lines.append(Line(name, colour, dash, paths))
-    every = max(1, len(times) // 4)
+    every = max(1, len(times) // 3)
     ticks = [(x(i), label(t, step)) for i, t in enumerate(times) if i % every == 0]
     rows = [
         [label(t, step), *(_number(points[i][1]) for points in series.values())]

@@ -2,7 +2,8 @@
 ``collector serve``: an editor finds the failures of messages the collector refused grouped
 by violation, opens a sample, revalidates the dataset, and reads the monitoring charts and
 their tables for the last hour and week, by keyboard where a user would; axe-core finds no
-critical or serious violation on either page, at 1280 and at 390 px wide."""
+critical or serious violation on either page, at 1280 and at 390 px wide. Screenshots of
+both pages go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from collector.guard.users import UserStore
 from tests.access import FAST_HASHER
-from tests.browser.test_console import PASSWORD, accessible, sign_in
+from tests.browser.test_console import PASSWORD, accessible, shot, sign_in
 from tests.conftest import ORG, web_event
 from tests.demo import INLET
 from tests.server import LiveServer
@@ -63,6 +64,7 @@ def test_failures_and_monitoring(browser: Browser, server: LiveServer) -> None:
         expect(rows).to_have_count(1)
         expect(rows.first.locator("td").nth(2)).to_have_text("3")
         both_widths(page, "failures")
+        shot(page, "failures")
         page.get_by_label("Dataset", exact=True).select_option(label="Web events")
         page.get_by_role("button", name="Show").press("Enter")
         expect(rows).to_have_count(1)
@@ -86,6 +88,10 @@ def test_failures_and_monitoring(browser: Browser, server: LiveServer) -> None:
         expect(page.locator("#chart-messages")).to_be_visible()
         page.get_by_text("Messages as a table").click()
         expect(page.locator("#table-messages tbody tr")).to_have_count(60)
+        shot(page, "monitoring")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shot(page, "monitoring-390")
+        page.set_viewport_size({"width": 1280, "height": 800})
         both_widths(page, "monitoring")
         page.get_by_label("Period", exact=True).select_option("week")
         page.get_by_role("button", name="Show").click()
