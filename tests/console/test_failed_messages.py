@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from collector.app import create_app
 from collector.control.settings import Settings
-from tests.conftest import INLET, WEB, lake_records, web_event
+from tests.conftest import INLET, ORG, WEB, lake_records, web_event
 from tests.console.signed import OTHER_ORG, email, sign_in
 from tests.demo import with_demo
 
@@ -109,6 +109,12 @@ def test_groups_samples_and_the_stored_record(
     only = client.get("/console/failures", params={"dataset": WEB})
     assert only.status_code == 200 and colour in only.text
     assert client.get("/console/failures", params={"dataset": "0" * 24}).status_code == 404
+
+    sign_in(client, settings, "admin", None)  # a user of every org picks one
+    picked = client.get("/console/failures", params={"org": ORG})
+    assert picked.status_code == 200 and f"?org={ORG.replace('@', '%40')}" in picked.text
+    assert client.get(f"/console/failures/record/{ids[0]}", params={"org": ORG}).status_code == 200
+    assert client.get("/console/failures/record/" + "9" * 200).status_code == 404
 
     sign_in(client, settings, "admin", OTHER_ORG)
     other = client.get("/console/failures")
