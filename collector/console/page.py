@@ -36,6 +36,8 @@ NAVIGATION = (
     ("Home", "/console/"),
     ("Properties", "/console/properties"),
     ("Live debugger", "/console/debug"),
+    ("Failed messages", "/console/failures"),
+    ("Monitoring", "/console/monitoring"),
 )
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from collector.console import data_elements, debugger, properties, publishing, rules
+from collector.console.failed_messages import routes as failed_message_routes
+from collector.console.monitoring_charts import routes as monitoring_routes
 
 
 def routes() -> list[BaseRoute]:
@@ -14,4 +16,6 @@ def routes() -> list[BaseRoute]:
         *rules.routes(),
         *publishing.routes(),
         *debugger.routes(),
+        *failed_message_routes(),
+        *monitoring_routes(),
     ]
