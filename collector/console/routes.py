@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.console import data_elements, debugger, properties, publishing, rules
+from collector.console import (
+    activity,
+    credentials,
+    data_elements,
+    datasets,
+    debugger,
+    inlets,
+    properties,
+    publishing,
+    rules,
+    users,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -14,4 +25,9 @@ def routes() -> list[BaseRoute]:
         *rules.routes(),
         *publishing.routes(),
         *debugger.routes(),
+        *activity.routes(),
+        *inlets.routes(),
+        *credentials.routes(),
+        *users.routes(),
+        *datasets.routes(),
     ]
