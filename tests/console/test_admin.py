@@ -368,3 +368,36 @@ def test_datasets_list_and_the_read_only_schema_browser(
     assert "<td>_id</td>" in browser.text or "<td>timestamp</td>" in browser.text
     assert "<form" not in browser.text.split("</header>")[1]  # read-only
     assert client.get("/console/admin/datasets/" + "0" * 24).status_code == 404
+
+
+def test_bad_input_gets_a_message_never_a_500(client: TestClient, settings: Settings) -> None:
+    token = sign_in(client, settings, "admin")
+    cases = [
+        ("/console/admin/inlets", {"name": ""}, "Enter a name."),
+        ("/console/admin/inlets", {"name": "x" * 201}, "At most 200 characters."),
+        ("/console/admin/inlets", {"name": "Bad\x00name"}, "inlet name"),
+        ("/console/admin/inlets", {"name": "Shop", "dataset_id": "zzz"}, "not a dataset of"),
+        ("/console/admin/inlets", {"name": "Shop", "origins": "ftp://x.example.com"}, "expected"),
+        ("/console/admin/credentials", {"name": "", "scope.admin": "on"}, "Enter a name."),
+        (
+            "/console/admin/users",
+            {"email": "not-an-email", "role": "viewer", "password": PASSWORD},
+            "Not an email address",
+        ),
+        (
+            "/console/admin/users",
+            {"email": email("admin"), "role": "viewer", "password": PASSWORD},
+            "exists",
+        ),
+        (
+            "/console/admin/users",
+            {"email": "a@example.com", "role": "root", "password": PASSWORD},
+            "Choose a role.",
+        ),
+    ]
+    before = _changes(settings)
+    for path, form, message in cases:
+        answer = client.post(path, data={**form, "csrf_token": token})
+        assert answer.status_code == 422, (path, form, answer.status_code)
+        assert message in answer.text, (path, form)
+    assert _changes(settings) == before
