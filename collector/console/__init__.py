@@ -6,6 +6,9 @@
                    rendering inside the one layout with its navigation
     forms.py       the one form renderer: JSON Schema -> fields, form data -> validated JSON
     properties.py  tag properties: list, create, rename, delete, extension configuration
+    activity.py    a property's audit log, newest first
+    inlets.py, credentials.py, users.py, datasets.py (with admin.py)
+                   the admin pages under /console/admin/
     templates/     layout.html (one layout, its CSS in console.css), form_fields.html (the
                    renderer's template), one template per page
 

@@ -39,6 +39,13 @@ NAVIGATION = (
     ("Failed messages", "/console/failures"),
     ("Monitoring", "/console/monitoring"),
 )
+# Shown to roles that manage users (admin); the server refuses the pages to everyone else.
+ADMIN_NAVIGATION = (
+    ("Inlets", "/console/admin/inlets"),
+    ("Credentials", "/console/admin/credentials"),
+    ("Users", "/console/admin/users"),
+    ("Datasets", "/console/admin/datasets"),
+)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 Handler = Callable[[Request, SignedIn, dict[str, str]], Response]
@@ -58,7 +65,8 @@ def render(
     full = {
         "user": who.user,
         "csrf_token": who.csrf,
-        "navigation": NAVIGATION,
+        "navigation": NAVIGATION
+        + (ADMIN_NAVIGATION if allowed(who.user.role, "manage_users") else ()),
         "here": request.url.path,
         "can": lambda action: allowed(who.user.role, action),
         "wide": True,

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from collector.console import data_elements, debugger, properties, publishing, rules
+from collector.console import (
+    activity,
+    credentials,
+    data_elements,
+    datasets,
+    debugger,
+    inlets,
+    properties,
+    publishing,
+    rules,
+    users,
+)
 from collector.console.failed_messages import routes as failed_message_routes
 from collector.console.monitoring_charts import routes as monitoring_routes
 
@@ -18,4 +29,9 @@ def routes() -> list[BaseRoute]:
         *debugger.routes(),
         *failed_message_routes(),
         *monitoring_routes(),
+        *activity.routes(),
+        *inlets.routes(),
+        *credentials.routes(),
+        *users.routes(),
+        *datasets.routes(),
     ]
