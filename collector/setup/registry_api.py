@@ -104,14 +104,21 @@ async def _list(request: Request) -> Response:
         else _summary(registry.schema(i))
         for i in page
     ]
-    more = start + limit < len(ids)
+    return paged(results, start=start, limit=limit, total=len(ids), path=request.url.path)
+
+
+def paged(
+    results: list[dict[str, Any]], *, start: int, limit: int, total: int, path: str
+) -> Response:
+    """One page of a registry listing, with AEP's ``_page`` and ``_links.next``."""
+    more = start + limit < total
     next_start = str(start + limit) if more else None
     links: dict[str, Any] = {}
     if more:
-        links["next"] = {"href": f"{request.url.path}?start={next_start}&limit={limit}"}
+        links["next"] = {"href": f"{path}?start={next_start}&limit={limit}"}
     body = {
         "results": results,
-        "_page": {"orderby": "title", "next": next_start, "count": len(page)},
+        "_page": {"orderby": "title", "next": next_start, "count": len(results)},
         "_links": links,
     }
     return json_response(body, headers={"Content-Type": MEDIA})

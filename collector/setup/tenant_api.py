@@ -39,7 +39,7 @@ from collector.schemas.live import LiveRegistry
 from collector.schemas.tenant import new_schema_id, tenant_id
 from collector.setup import json_patch
 from collector.setup.http import MAX_BODY, int_param, json_object, text
-from collector.setup.registry_api import BASE, MEDIA, _form, _summary, _with_meta
+from collector.setup.registry_api import BASE, MEDIA, _form, _summary, _with_meta, paged
 from collector.web.responses import json_response
 
 PATH = f"{BASE}/tenant/schemas"
@@ -230,17 +230,7 @@ async def _list(request: Request) -> Response:
         else _with_meta(registry.composed(f.id) if form == "full" else dict(f.document), f.id)
         for f in page
     ]
-    more = start + limit < len(files)
-    next_start = str(start + limit) if more else None
-    links: dict[str, Any] = {}
-    if more:
-        links["next"] = {"href": f"{PATH}?start={next_start}&limit={limit}"}
-    body = {
-        "results": results,
-        "_page": {"orderby": "title", "next": next_start, "count": len(page)},
-        "_links": links,
-    }
-    return json_response(body, headers={"Content-Type": MEDIA})
+    return paged(results, start=start, limit=limit, total=len(files), path=PATH)
 
 
 async def _show(request: Request) -> Response:
