@@ -118,12 +118,13 @@ def page(*actions: str) -> Callable[[Handler], Callable[[Request], Awaitable[Res
     return wrap
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded body as a dict (the last of repeated names); empty when unreadable."""
+async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> dict[str, str]:
+    """An urlencoded body as a dict (the last of repeated names); empty when unreadable or
+    larger than ``limit`` bytes."""
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_FORM_BYTES:
+        if len(raw) > limit:
             return {}
     try:
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))

@@ -13,7 +13,6 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -61,7 +60,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await page.read_form(request, MAX_FORM_BYTES)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = form.get("csrf_token", "")
     email = form.get("email", "").strip()[:320]
@@ -101,7 +100,7 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     if who is None:
         return response
-    form = await _form(request)
+    form = await page.read_form(request, MAX_FORM_BYTES)
     if not hmac.compare_digest(who.csrf.encode(), form.get("csrf_token", "").encode()):
         return page.render(request, who, "home.html", {}, status=403)
     console = _console(request)
@@ -163,18 +162,6 @@ def _audit(
         org_id=org_id,
         ip=ip,
     )
-
-
-async def _form(request: Request) -> dict[str, str]:
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_FORM_BYTES:
-            return {}
-    try:
-        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    except (UnicodeDecodeError, ValueError):
-        return {}
 
 
 def routes() -> list[BaseRoute]:
