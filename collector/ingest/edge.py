@@ -11,7 +11,6 @@ answers 204. CORS echoes an allowed origin with ``Access-Control-Allow-Credentia
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
@@ -25,6 +24,7 @@ from collector.control.plane import Inlet
 from collector.errors import CollectorError
 from collector.guard import ecid as ecids
 from collector.ingest import body as bodies
+from collector.ingest import edge_answers as answers
 from collector.ingest import edge_request
 from collector.ingest.edge_errors import (
     EdgeError,
@@ -65,7 +65,7 @@ async def _events(request: Request) -> Response:
     action = request.path_params["action"]
     request_id = _request_id(request)
     if version not in _VERSIONS or action not in _ACTIONS:
-        return _problem(
+        return answers.problem(
             EdgeError(404, "EXEG-0001-404", "Not Found", "No such Edge route"), request_id
         )
     stream, inlet, cors = _resolve(request)
@@ -82,26 +82,26 @@ async def _events(request: Request) -> Response:
         if _opted_out(request, parsed, stream, ecid):
             # Nothing goes through the pipeline, whose limits then apply here.
             cors |= pipeline.guard.limit_request(inlet, _client_ip(request), sync=False)
-            warnings.append(_consent_warning(request_id, stream.org_id))
+            warnings.append(answers.consent_warning(request_id, stream.org_id))
         else:
             entries = await _submit(request, pipeline, inlet, stream, parsed, ecid)
-            warnings += _validation_warnings(entries, request_id, stream.org_id)
+            warnings += answers.validation_warnings(entries, request_id, stream.org_id)
     except EdgeError as err:
-        return _problem(err, request_id, cors, stream)
+        return answers.problem(err, request_id, cors, stream)
     except CollectorError as err:
-        return _problem(EdgeError.from_collector(err), request_id, cors, stream)
+        return answers.problem(EdgeError.from_collector(err), request_id, cors, stream)
     headers = dict(cors)
     if minted or source == "identityMap":
-        headers["set-cookie"] = _cookie_header(request, stream.org_id, ecid)
+        headers["set-cookie"] = answers.cookie_header(request, stream.org_id, ecid)
     if action == "collect":
         return Response(status_code=204, headers=headers)
     answer: dict[str, Any] = {
         "requestId": request_id,
-        "handle": _handles(stream.org_id, ecid, store=minted or source == "identityMap"),
+        "handle": answers.handles(stream.org_id, ecid, store=minted or source == "identityMap"),
     }
     if warnings:
         answer["warnings"] = warnings
-    return _json(answer, 200, headers)
+    return answers.json(answer, 200, headers)
 
 
 async def _consent(request: Request) -> Response:
@@ -115,19 +115,19 @@ async def _consent(request: Request) -> Response:
         pipeline: Pipeline = request.app.state.pipeline
         cors |= pipeline.guard.limit_request(inlet, _client_ip(request), sync=False)
         parsed = _parse(await _document(request, pipeline), consent=True)
-        general = _general(parsed.consent)
+        general = answers.general(parsed.consent)
         ecid, _ = edge_request.visitor_ecid(parsed, request.cookies, stream.org_id)
         minted = ecid is None
         ecid = ecid or ecids.mint()
     except EdgeError as err:
-        return _problem(err, request_id, cors, stream)
+        return answers.problem(err, request_id, cors, stream)
     except CollectorError as err:
-        return _problem(EdgeError.from_collector(err), request_id, cors, stream)
+        return answers.problem(EdgeError.from_collector(err), request_id, cors, stream)
     datastreams: Datastreams = request.app.state.datastreams
     datastreams.set_consent(stream.org_id, ecid, general)
     if stream.profile_dataset_id is not None:
         await _store_consent(request, pipeline, inlet, stream, ecid, general)
-    handles = _handles(stream.org_id, ecid, store=minted)
+    handles = answers.handles(stream.org_id, ecid, store=minted)
     handles.append(
         {
             "type": "state:store",
@@ -141,7 +141,7 @@ async def _consent(request: Request) -> Response:
             ],
         }
     )
-    return _json({"requestId": request_id, "handle": handles}, 200, cors)
+    return answers.json({"requestId": request_id, "handle": handles}, 200, cors)
 
 
 async def _preflight(request: Request) -> Response:
@@ -215,88 +215,6 @@ def _opted_out(
         return True
     datastreams: Datastreams = request.app.state.datastreams
     return datastreams.consent(stream.org_id, ecid) == "out"
-
-
-def _general(preferences: list[dict[str, Any]]) -> str:
-    """``in`` or ``out`` from the Adobe 1.0 (``general``) or 2.0 (``collect.val``) standard."""
-    for item in preferences:
-        if str(item.get("standard", "")).lower() != "adobe":
-            continue
-        value = item.get("value")
-        if not isinstance(value, dict):
-            continue
-        if value.get("general") in ("in", "out"):
-            return str(value["general"])
-        collect = value.get("collect")
-        if isinstance(collect, dict) and collect.get("val") in ("y", "n"):
-            return "in" if collect["val"] == "y" else "out"
-    raise invalid_request(
-        ["consent needs an Adobe standard value: {general: in|out} or {collect: {val: y|n}}"]
-    )
-
-
-def _handles(org_id: str, ecid: str, *, store: bool) -> list[dict[str, Any]]:
-    handles: list[dict[str, Any]] = [
-        {"type": "identity:result", "payload": [{"id": ecid, "namespace": {"code": "ECID"}}]}
-    ]
-    if store:
-        now = int(time.time())
-        handles.append(
-            {
-                "type": "state:store",
-                "payload": [
-                    {
-                        "key": ecids.cookie_name(org_id),
-                        "value": ecids.encode(ecid, created_at=now, written_at=now),
-                        "maxAge": ecids.COOKIE_MAX_AGE,
-                        "attrs": {"SameSite": "None"},
-                    }
-                ],
-            }
-        )
-    return handles
-
-
-def _cookie_header(request: Request, org_id: str, ecid: str) -> str:
-    now = int(time.time())
-    value = ecids.encode(ecid, created_at=now, written_at=now)
-    attrs = "SameSite=None; Secure" if request.url.scheme == "https" else "SameSite=Lax"
-    return f"{ecids.cookie_name(org_id)}={value}; Max-Age={ecids.COOKIE_MAX_AGE}; Path=/; {attrs}"
-
-
-def _consent_warning(request_id: str, org_id: str) -> dict[str, Any]:
-    return {
-        "type": "https://ns.adobe.com/aep/errors/EXEG-0301-200",
-        "status": 200,
-        "title": "The visitor declined data collection; no events were stored.",
-        "report": {"requestId": request_id, "orgId": org_id},
-    }
-
-
-def _validation_warnings(
-    results: list[dict[str, Any]], request_id: str, org_id: str
-) -> list[dict[str, Any]]:
-    """Events kept as failed records (invalid XDM, or refused) are reported as warnings."""
-    warnings = []
-    for index, result in enumerate(results):
-        checked = result.get("validation") or {}
-        if "status" not in result and checked.get("status") != "fail":
-            continue
-        report: dict[str, Any] = {"requestId": request_id, "orgId": org_id, "eventIndex": index}
-        if "status" in result:
-            title = f"Event {index} was refused: {result['message']}"
-        else:
-            title = f"Event {index} was stored as a failed record: it does not match its schema"
-            report["validation"] = checked
-        warnings.append(
-            {
-                "type": "https://ns.adobe.com/aep/errors/EXEG-0104-200",
-                "status": 200,
-                "title": title,
-                "report": report,
-            }
-        )
-    return warnings
 
 
 async def _submit(
@@ -398,27 +316,3 @@ async def _through_pipeline(
         raise EdgeError.from_result(result.status, result.body, dict(result.headers))
     responses: list[dict[str, Any]] = result.body["responses"]
     return responses
-
-
-def _problem(
-    err: EdgeError,
-    request_id: str,
-    cors: dict[str, str] | None = None,
-    stream: Datastream | None = None,
-) -> Response:
-    body_ = err.problem(request_id=request_id, org_id=stream.org_id if stream else None)
-    headers = {**(cors or {}), **err.headers}
-    if err.status in (429, 503):
-        headers.setdefault("retry-after", "1")
-    return Response(
-        orjson.dumps(body_),
-        status_code=err.status,
-        headers=headers,
-        media_type="application/problem+json",
-    )
-
-
-def _json(content: dict[str, Any], status: int, headers: dict[str, str]) -> Response:
-    return Response(
-        orjson.dumps(content), status_code=status, headers=headers, media_type="application/json"
-    )
