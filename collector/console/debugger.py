@@ -122,7 +122,10 @@ def events(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
         )
     except CollectorError as exc:
         return problem_response(exc)
-    answer = debug_routes.search(request.app.state.debug_events, org, filters)
+    follower = request.app.state.debug_events
+    if follower.watch():  # it was idle: read what just arrived before answering
+        follower.poll()
+    answer = debug_routes.search(follower, org, filters)
     if event_id:
         matched = [e for e in answer["events"] if e["_id"] == event_id]
         answer["events"], answer["count"] = matched[:PAGE_LIMIT], min(len(matched), PAGE_LIMIT)

@@ -147,6 +147,8 @@ async def _events(request: Request) -> Response:
     org = principal.org_id
     filters = parse_filters(request.query_params.multi_items())
     follower: EventFollower = request.app.state.debug_events
+    if follower.watch():  # it was idle: read what just arrived before answering
+        await run_in_threadpool(follower.poll)
     answer = await run_in_threadpool(search, follower, org, filters)
     if filters.identity is not None:  # a read of a person's events, as a profile read is
         key = ledger.secret(request.app.state.settings.data_dir)
@@ -164,6 +166,8 @@ async def _event(request: Request) -> Response:
     if not key.strip() or len(key) > _MAX_VALUE:
         raise BadDebugRequest(f"The event key must be 1 to {_MAX_VALUE} characters")
     state = request.app.state
+    if state.debug_events.watch():  # it was idle: read what just arrived before looking
+        await run_in_threadpool(state.debug_events.poll)
     dataset_ids = [d.id for d in state.control.datasets(org)]
     settings: Settings = state.settings
     found = await run_in_threadpool(_find, state, settings, org, dataset_ids, key)

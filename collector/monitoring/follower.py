@@ -64,8 +64,17 @@ def partitions(lake_dir: Path) -> list[tuple[Path, bool]]:
     return found
 
 
+WATCH_SECONDS = 300.0  # how long the follower keeps reading after the last look at it
+
+
 class EventFollower:
-    """Follows the lake into a ring buffer of ``capacity`` events; ``poll`` runs one pass."""
+    """Follows the lake into a ring buffer of ``capacity`` events; ``poll`` runs one pass.
+
+    It reads only while someone watches: ``watch`` (every debug request, every poll of the
+    console's debugger) keeps it following for ``WATCH_SECONDS``; after that it forgets what
+    it held and reads nothing, so a collector nobody debugs pays nothing for it. The first
+    look after a quiet spell loads the recent tail of each segment again, like a start.
+    """
 
     def __init__(
         self,
@@ -90,8 +99,11 @@ class EventFollower:
         self._lock = threading.Lock()  # the buffer
         self._polling = threading.Lock()  # offsets: one poll at a time
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
+        self._watched_at = float("-inf")
+        self._idle = True
 
     # -- reading ---------------------------------------------------------------------
 
@@ -103,6 +115,36 @@ class EventFollower:
     def __len__(self) -> int:
         return len(self._buffer)
 
+    def watch(self) -> bool:
+        """Someone reads the buffer: follow for ``WATCH_SECONDS`` more. True when the follower
+        was idle: the caller then polls once before reading, to see what just arrived."""
+        if self.capacity == 0:
+            return False
+        now = time.monotonic()
+        idle = now - self._watched_at > WATCH_SECONDS
+        self._watched_at = now
+        if idle:
+            self._wake.set()
+        return idle
+
+    def _watched(self) -> bool:
+        return time.monotonic() - self._watched_at <= WATCH_SECONDS
+
+    def _forget_if_unwatched(self) -> None:
+        """Drop the buffer and the offsets once nobody watches (checked under the poll lock,
+        so a request that just started watching is never undone)."""
+        with self._polling:
+            if self._watched() or self._idle:
+                return
+            with self._lock:
+                self._buffer.clear()
+            self._offsets.clear()
+            self._paths.clear()
+            self._known.clear()
+            self._listed.clear()
+            self._started = False
+            self._idle = True
+
     def poll(self) -> int:
         """Read what arrived since the last poll; returns the number of events added."""
         if self.capacity == 0:
@@ -113,6 +155,7 @@ class EventFollower:
     def _poll(self) -> int:
         first = not self._started
         self._started = True
+        self._idle = False
         hour = self.clock_ms() // _HOUR_MS
         pending: list[_Pending] = []
         skipped = 0
@@ -225,12 +268,18 @@ class EventFollower:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
 
     def _run(self) -> None:
-        while True:
+        while not self._stop.is_set():
+            if not self._watched():
+                self._forget_if_unwatched()
+                self._wake.clear()
+                self._wake.wait(1.0)  # until someone watches (or a second, to re-check)
+                continue
             try:
                 self.poll()
             except OSError as exc:  # a lake that is briefly unreadable: try again next poll

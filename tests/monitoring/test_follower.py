@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from collector.control.settings import Settings
 from collector.lake.writer import Lake, LakeEntry
@@ -201,6 +202,7 @@ def test_long_lines_are_not_kept_in_memory_but_read_back(settings: Settings) -> 
 def test_keeps_up_with_a_thousand_events_a_second(settings: Settings) -> None:
     """Two writers at 500 events/s each for 2 s; the follower thread polls every 200 ms."""
     follower = EventFollower(settings.lake_dir, capacity=10_000, poll_ms=200).start()
+    follower.watch()  # someone has the debugger open
     writers = [lake(settings, "w1"), lake(settings, "w2")]
     started = time.monotonic()
 
@@ -270,3 +272,37 @@ def test_a_rewritten_or_removed_segment_is_not_read_again(settings: Settings) ->
     assert follower.poll() == 0
     assert [e.event_id for e in follower.snapshot()] == ["evt-1", "evt-2", "evt-3"]
     assert str(segment) not in follower._offsets
+
+
+def test_reads_only_while_watched_and_forgets_when_nobody_looks(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collector nobody debugs pays nothing; a look brings the recent tail back at once."""
+    from collector.monitoring import follower as follower_module
+
+    writer = lake(settings, "w1")
+    writer.append_blocking([record(i, now_ms()) for i in range(5)])
+    follower = EventFollower(settings.lake_dir, capacity=100, poll_ms=20).start()
+    try:
+        time.sleep(0.3)
+        assert follower.polls == 0 and len(follower.snapshot()) == 0  # unwatched: idle
+        assert follower.watch() is True  # it was idle: the caller polls once
+        follower.poll()
+        assert len(follower.snapshot()) == 5
+        assert follower.watch() is False
+        writer.append_blocking([record(5, now_ms())])
+        deadline = time.monotonic() + 5
+        while len(follower.snapshot()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the thread follows while watched
+        assert len(follower.snapshot()) == 6
+        monkeypatch.setattr(follower_module, "WATCH_SECONDS", 0.1)
+        deadline = time.monotonic() + 5
+        while len(follower.snapshot()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(follower.snapshot()) == 0  # nobody looked: forgotten, nothing read
+        polls = follower.polls
+        time.sleep(0.3)
+        assert follower.polls == polls
+    finally:
+        follower.stop()
+        writer.close()
