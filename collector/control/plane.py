@@ -13,12 +13,11 @@ at once on a miss, so an inlet created a moment ago is found.
 
 from __future__ import annotations
 
-import re
 import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,62 +27,31 @@ from sqlite_utils import Database
 
 from collector.control import audit, migrations, origins, sqlite
 from collector.control.names import control_character_problem
-
-INLET_ID = re.compile(r"^[0-9a-f]{64}$")
-DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
-ORG_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}@AdobeOrg$")
-# Per-inlet rate limits (NULL: the setting's default; 0: no limit); see collector/guard/inlet.py.
-LIMIT_COLUMNS = (
-    "requests_per_second",
-    "messages_per_second",
-    "sync_per_minute",
-    "per_ip_per_second",
+from collector.control.records import (
+    DATASET_ID,
+    INLET_ID,
+    LIMIT_COLUMNS,
+    ORG_ID,
+    ControlPlaneError,
+    Dataset,
+    Inlet,
+    Org,
+    dataset_from_row,
+    inlet_from_row,
 )
 
-
-class ControlPlaneError(ValueError):
-    """A control-plane change that cannot be made (unknown org, bad id, unknown schema)."""
-
-
-@dataclass(frozen=True)
-class Org:
-    id: str
-    name: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Dataset:
-    id: str
-    org_id: str
-    name: str
-    schema_id: str
-    profile_enabled: bool
-    identity_enabled: bool
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Inlet:
-    id: str
-    org_id: str
-    name: str
-    description: str
-    source_name: str
-    auth_required: bool
-    allowed_origins: tuple[str, ...]
-    default_dataset_id: str | None
-    created_at: str
-    requests_per_second: int | None = None
-    messages_per_second: int | None = None
-    sync_per_minute: int | None = None
-    per_ip_per_second: int | None = None
-    deleted_at: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["allowed_origins"] = list(self.allowed_origins)
-        return data
+# The records are re-exported: the rest of the collector imports them from here.
+__all__ = [
+    "DATASET_ID",
+    "INLET_ID",
+    "LIMIT_COLUMNS",
+    "ORG_ID",
+    "ControlPlane",
+    "ControlPlaneError",
+    "Dataset",
+    "Inlet",
+    "Org",
+]
 
 
 def _now() -> str:
@@ -154,13 +122,17 @@ class ControlPlane:
         sql, params = "SELECT * FROM datasets", []
         if org_id is not None:
             sql, params = sql + " WHERE org_id = ?", [org_id]
-        return [_dataset(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
+        return [
+            dataset_from_row(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)
+        ]
 
     def inlets(self, org_id: str | None = None) -> list[Inlet]:
         sql, params = "SELECT * FROM inlets WHERE deleted_at IS NULL", []
         if org_id is not None:
             sql, params = sql + " AND org_id = ?", [org_id]
-        return [_inlet(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)]
+        return [
+            inlet_from_row(row) for row in self.db.query(sql + " ORDER BY created_at, id", params)
+        ]
 
     def is_empty(self) -> bool:
         return not self.orgs()
@@ -336,7 +308,7 @@ class ControlPlane:
         )
         if not rows:
             raise ControlPlaneError(f"no inlet {inlet_id}")
-        return _inlet(rows[0])
+        return inlet_from_row(rows[0])
 
     def _audit(self, actor: str, action: str, inlet: Inlet, detail: dict[str, Any]) -> None:
         audit.record(
@@ -431,37 +403,6 @@ def _check_texts(*fields: tuple[str, str | None]) -> None:
         problem = control_character_problem(field, value or "")
         if problem is not None:
             raise ControlPlaneError(problem)
-
-
-def _dataset(row: dict[str, Any]) -> Dataset:
-    return Dataset(
-        row["id"],
-        row["org_id"],
-        row["name"],
-        row["schema_id"],
-        bool(row["profile_enabled"]),
-        bool(row["identity_enabled"]),
-        row["created_at"],
-    )
-
-
-def _inlet(row: dict[str, Any]) -> Inlet:
-    return Inlet(
-        id=row["id"],
-        org_id=row["org_id"],
-        name=row["name"],
-        description=row["description"],
-        source_name=row["source_name"],
-        auth_required=bool(row["auth_required"]),
-        allowed_origins=tuple(orjson.loads(row["allowed_origins"])),
-        default_dataset_id=row["default_dataset_id"],
-        created_at=row["created_at"],
-        requests_per_second=row["requests_per_second"],
-        messages_per_second=row["messages_per_second"],
-        sync_per_minute=row["sync_per_minute"],
-        per_ip_per_second=row["per_ip_per_second"],
-        deleted_at=row.get("deleted_at"),
-    )
 
 
 def _origins(values: Iterable[str]) -> tuple[str, ...]:

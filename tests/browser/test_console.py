@@ -11,6 +11,7 @@ screenshots in docs/screenshots/ (1280x800, and the property page at 390 px wide
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,23 @@ AXE_RUN = """async () => {
 }"""
 
 
+@contextmanager
+def console_server(data_dir: Path, users: dict[str, str]) -> Iterator[LiveServer]:
+    """A live ``collector serve --demo`` with console ``users`` (email → role) of the demo org."""
+    with LiveServer(data_dir) as live:
+        store = UserStore(data_dir / "control.db", hasher=FAST_HASHER)
+        try:
+            for email, role in users.items():
+                store.create(email, role, PASSWORD, ORG)
+        finally:
+            store.close()
+        yield live
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("console") / "data"
-    live = LiveServer(data_dir)
-    with live:
-        users = UserStore(data_dir / "control.db", hasher=FAST_HASHER)
-        try:
-            users.create(EDITOR, "editor", PASSWORD, ORG)
-            users.create(APPROVER, "approver", PASSWORD, ORG)
-        finally:
-            users.close()
+    with console_server(data_dir, {EDITOR: "editor", APPROVER: "approver"}) as live:
         yield live
 
 

@@ -12,10 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from collector.control.settings import Settings
-from collector.guard.users import UserStore
 from collector.tags.properties import Properties
-from tests.access import FAST_HASHER
-from tests.browser.test_console import PASSWORD, accessible, sign_in
+from tests.browser.test_console import PASSWORD, accessible, console_server, sign_in
 from tests.conftest import ORG
 from tests.server import LiveServer
 
@@ -27,14 +25,7 @@ ADMIN, EDITOR = "ada.admin@example.com", "ed.editor@example.com"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("console-admin") / "data"
-    live = LiveServer(data_dir)
-    with live:
-        users = UserStore(data_dir / "control.db", hasher=FAST_HASHER)
-        try:
-            users.create(ADMIN, "admin", PASSWORD, ORG)
-            users.create(EDITOR, "editor", PASSWORD, ORG)
-        finally:
-            users.close()
+    with console_server(data_dir, {ADMIN: "admin", EDITOR: "editor"}) as live:
         yield live
 
 

@@ -13,10 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from collector.guard.users import UserStore
-from tests.access import FAST_HASHER
-from tests.browser.test_console import PASSWORD, accessible, shot, sign_in
-from tests.conftest import ORG, web_event
+from tests.browser.test_console import accessible, console_server, shot, sign_in
+from tests.conftest import web_event
 from tests.demo import INLET
 from tests.server import LiveServer
 
@@ -28,13 +26,7 @@ EDITOR = "fay.editor@example.com"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("console-pages") / "data"
-    live = LiveServer(data_dir)
-    with live:
-        users = UserStore(data_dir / "control.db", hasher=FAST_HASHER)
-        try:
-            users.create(EDITOR, "editor", PASSWORD, ORG)
-        finally:
-            users.close()
+    with console_server(data_dir, {EDITOR: "editor"}) as live:
         yield live
 
 
