@@ -105,7 +105,11 @@ def paths() -> dict[str, Any]:
                 "schemaregistry",
                 parameters=[_ID],
                 requestBody=body,
-                responses={**made, "405": _problem("Not a collection.")},
+                responses={
+                    **made,
+                    "404": _problem("No such path (e.g. an id with an unencoded slash)."),
+                    "405": _problem("Not a collection."),
+                },
             ),
             "patch": _op(
                 "tenantSchemaUpdate",
