@@ -163,38 +163,134 @@ def import_(path: Path, out: Path | None, schemas_dir: Path | None, as_json: boo
     multiple=True,
     help="Field group $id; repeat for each (see `schemas list --kind fieldgroup`).",
 )
-@click.option("--id", "schema_id", required=True, help="$id of the new schema (absolute URI).")
+@click.option(
+    "--org",
+    "org_id",
+    default=None,
+    help="Add it to this org's schemas in the data directory (a running server sees it at once).",
+)
+@click.option(
+    "--id", "schema_id", default=None, help="$id of the new schema (absolute URI; --org: optional)."
+)
 @click.option("--title", required=True, help="Title of the new schema.")
 @click.option("--description", default="", help="Description of the new schema.")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="File to write (default: <schemas dir>/datasets/<last segment of --id>.schema.json).",
+    help="File to write instead (a schemas directory of your own: --schemas-dir).",
 )
 @click.option("--replace", is_flag=True, help="Rebuild a dataset schema that already exists.")
 @_schemas_dir
+@data_dir_option
 @format_option
 def compose(
     class_id: str,
     field_groups: tuple[str, ...],
-    schema_id: str,
+    org_id: str | None,
+    schema_id: str | None,
     title: str,
     description: str,
     out: Path | None,
     replace: bool,
     schemas_dir: Path | None,
+    data_dir: Path | None,
     fmt: Format,
 ) -> None:
     """Build a dataset schema from a class and field groups.
 
     Checks that each field group extends the class and that no two parts declare the same
-    field with different types, then writes a schema the registry loads.
+    field with different types, then writes a schema the registry loads: with ``--org``, as
+    one of the org's tenant schemas under ``<data dir>/schemas/`` (what the Schema Registry
+    API writes); otherwise to ``--out`` or into the ``--schemas-dir`` named.
     """
-    directory = _directory(schemas_dir)
-    registry = _registry(directory)
+    if org_id is not None:
+        settings = Settings.from_env(data_dir=data_dir, schemas_dir=schemas_dir)
+        target, document = _compose_for_org(
+            settings, org_id, class_id, field_groups, schema_id, title, description, replace
+        )
+    else:
+        target, document = _compose_to_file(
+            class_id, field_groups, schema_id, title, description, replace, out, schemas_dir
+        )
+    if fmt != "table":
+        emit({"id": document["$id"], "path": str(target), "extends": document["meta:extends"]}, fmt)
+        return
+    click.echo(f"schema {document['$id']} written to {target} ({len(field_groups)} field groups)")
+
+
+def _compose_for_org(
+    settings: Settings,
+    org_id: str,
+    class_id: str,
+    field_groups: tuple[str, ...],
+    schema_id: str | None,
+    title: str,
+    description: str,
+    replace: bool,
+) -> tuple[Path, dict[str, Any]]:
+    from collector.control.plane import ControlPlane
+    from collector.schemas.live import LiveRegistry
+    from collector.schemas.tenant import new_schema_id
+
+    registry = LiveRegistry.open(settings)
+    schema_id = schema_id or new_schema_id(org_id)
+    if registry.knows(schema_id) and replace:
+        if not registry.tenants.owns(org_id, registry.path(schema_id)):
+            raise click.ClickException(f"{schema_id} is not one of {org_id}'s schemas")
+        control = ControlPlane(settings.control_db_path)
+        try:
+            users = [d.id for d in control.datasets(org_id) if d.schema_id == schema_id]
+        finally:
+            control.close()
+        if users:
+            raise click.ClickException(
+                f"{schema_id} is used by dataset {users[0]}: change it with the Schema "
+                "Registry API (PATCH), which adds fields without removing or retyping any"
+            )
+    document = _composed(registry, class_id, field_groups, schema_id, title, description, replace)
+    return registry.tenants.write(org_id, document), document
+
+
+def _compose_to_file(
+    class_id: str,
+    field_groups: tuple[str, ...],
+    schema_id: str | None,
+    title: str,
+    description: str,
+    replace: bool,
+    out: Path | None,
+    schemas_dir: Path | None,
+) -> tuple[Path, dict[str, Any]]:
+    if schema_id is None:
+        raise click.ClickException("--id is required without --org")
+    if out is None and schemas_dir is None:
+        raise click.ClickException(
+            "say where the schema goes: --org ORG (one of the org's schemas, in the data "
+            "directory), --out FILE, or --schemas-dir DIR (a schemas directory of your own)"
+        )
+    registry = _registry(schemas_dir)
+    document = _composed(registry, class_id, field_groups, schema_id, title, description, replace)
+    if out is None and schemas_dir is not None:
+        known = registry.knows(schema_id)
+        out = registry.path(schema_id) if known else default_path(schemas_dir, schema_id)
+    assert out is not None
+    if out.exists() and not replace:
+        raise click.ClickException(f"{out} exists (--replace to overwrite it)")
+    return write_schema(out, document), document
+
+
+def _composed(
+    registry: SchemaRegistry,
+    class_id: str,
+    field_groups: tuple[str, ...],
+    schema_id: str,
+    title: str,
+    description: str,
+    replace: bool,
+) -> dict[str, Any]:
     try:
-        document = compose_schema(
+        return compose_schema(
             registry,
             class_id,
             field_groups,
@@ -205,16 +301,6 @@ def compose(
         )
     except ComposeError as exc:
         raise click.ClickException(str(exc)) from None
-    if out is None:
-        out = registry.path(schema_id) if registry.knows(schema_id) else None
-    target = out or default_path(directory, schema_id)
-    if target.exists() and not replace:
-        raise click.ClickException(f"{target} exists (--replace to overwrite it)")
-    write_schema(target, document)
-    if fmt != "table":
-        emit({"id": schema_id, "path": str(target), "extends": document["meta:extends"]}, fmt)
-        return
-    click.echo(f"schema {schema_id} written to {target} ({len(field_groups)} field groups)")
 
 
 def _ignored_json(directory: Path) -> list[Path]:

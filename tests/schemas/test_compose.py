@@ -19,6 +19,7 @@ from collector.schemas import SchemaRegistry
 from collector.schemas.cli import schemas
 from collector.schemas.compose import ComposeError, compose_schema, dataset_schema_problem
 from tests.conftest import CT, INLET, ORG, web_event
+from tests.demo import seed_demo
 
 from .conftest import PROFILE, SCHEMAS, WEB
 
@@ -296,3 +297,44 @@ def _violations(node: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(node, list):
         for item in node:
             yield from _violations(item)
+
+
+def test_compose_needs_a_destination_and_never_writes_the_bundled_schemas(tmp_path: Path) -> None:
+    env = {"COLLECTOR_DATA_DIR": str(tmp_path / "data")}
+    result = run(
+        *("compose", "--class", EVENT_CLASS, "--id", NEW, "--title", "Checkout events"), env=env
+    )
+    assert result.exit_code == 1
+    assert "--org ORG" in result.output and "--out FILE" in result.output
+    no_id = run(*("compose", "--class", EVENT_CLASS, "--out", str(tmp_path / "x.json")), env=env)
+    assert no_id.exit_code != 0
+
+
+def test_compose_for_an_org_writes_a_tenant_schema_and_guards_replacing_it(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    seed_demo(data / "control.db", "http://127.0.0.1:8000", INLET)
+    env = {"COLLECTOR_DATA_DIR": str(data)}
+    base = ("compose", "--class", EVENT_CLASS, "--field-group", fg("commerce-details"))
+    made = run(*base, "--org", ORG, "--title", "Orders", "--json", env=env)
+    assert made.exit_code == 0, made.output
+    schema_id = json.loads(made.output)["id"]
+    assert schema_id.startswith(f"{NS}/")  # a fresh id in the org's namespace
+    assert Path(json.loads(made.output)["path"]).parent.parent == data / "schemas"
+    # Another org cannot rebuild it; its own org can, until a dataset uses it.
+    other = run(
+        *base, "--org", "OTHER@AdobeOrg", "--id", schema_id, "--title", "X", "--replace", env=env
+    )
+    assert other.exit_code == 1 and "is not one of OTHER@AdobeOrg's schemas" in other.output
+    mine = ("--org", ORG, "--id", schema_id, "--title", "Orders v2", "--replace")
+    assert run(*base, *mine, env=env).exit_code == 0
+    created = CliRunner().invoke(
+        datasets,
+        ["create", "--org", ORG, "--name", "Orders", "--schema", schema_id, "--json"],
+        env=env,
+    )
+    assert created.exit_code == 0, created.output
+    used = run(*base, *mine, env=env)
+    assert used.exit_code == 1 and "is used by dataset" in used.output
