@@ -6,6 +6,11 @@ Only the current and the previous hour partition of each dataset (accepted, and 
 as mtimes are coarse), and each known segment costs one ``stat`` per poll. Whole new lines are
 read from the last offset; a torn last line waits for the next poll.
 
+A segment that was rewritten (an erasure renames a scrubbed copy over it: a new inode, fewer
+bytes) or removed (compacted to Parquet) takes its events out of the buffer at the next poll;
+a rewritten one is read again from its recent tail, so an erased person's events leave the
+debugger within one poll of the erasure, in every worker.
+
 When more lines arrived between two polls than the buffer holds, the oldest are not parsed:
 they are counted in ``skipped`` (a segment that grew by more than ``MAX_READ_BYTES`` is
 skipped ahead the same way, its passed-over lines counted without being kept).
@@ -92,6 +97,8 @@ class EventFollower:
         self.polls = 0
         self._buffer: deque[Event] = deque(maxlen=self.capacity)
         self._offsets: dict[str, int] = {}  # segment -> offset read to
+        self._inodes: dict[str, int] = {}  # segment -> inode when first read
+        self._gone: set[str] = set()  # segments rewritten or removed since the last poll
         self._paths: dict[str, Path] = {}  # segment -> its Path, made once
         self._known: dict[str, list[str]] = {}  # hour directory -> its segments
         self._listed: dict[str, int] = {}  # hour directory -> mtime_ns when listed
@@ -139,6 +146,7 @@ class EventFollower:
             with self._lock:
                 self._buffer.clear()
             self._offsets.clear()
+            self._inodes.clear()
             self._paths.clear()
             self._known.clear()
             self._listed.clear()
@@ -169,8 +177,11 @@ class EventFollower:
                     live.add(path)
                     skipped += self._read(path, good, pending, first)
         for path in [p for p in self._offsets if p not in live]:
-            del self._offsets[path]  # an hour that left the window
+            del self._offsets[path]  # an hour that left the window, or a removed segment
             del self._paths[path]
+            self._inodes.pop(path, None)
+            if not os.path.exists(path):
+                self._gone.add(path)
         for directory in [d for d in self._listed if d not in visited]:
             del self._listed[directory]
             self._known.pop(directory, None)
@@ -187,10 +198,22 @@ class EventFollower:
         ]
         events.sort(key=lambda e: e.received_ms)  # stable: a segment's order within a ms
         with self._lock:
-            self._buffer.extend(events)
+            if self._gone:
+                self._drop_gone(events)
+            else:
+                self._buffer.extend(events)
             self.skipped += skipped
             self.polls += 1
         return len(events)
+
+    def _drop_gone(self, events: list[Event]) -> None:
+        """Rebuild the buffer without the events of rewritten or removed segments, the
+        events just read merged in by receive time (rare: erasures and compactions)."""
+        gone = {Path(p) for p in self._gone}
+        kept = [e for e in self._buffer if e.path not in gone]
+        merged = sorted([*kept, *events], key=lambda e: e.received_ms)
+        self._buffer = deque(merged[-self.capacity :], maxlen=self.capacity)
+        self._gone.clear()
 
     def _hour_dir(self, partition: str, hour: int) -> str:
         key = (partition, hour)
@@ -221,18 +244,22 @@ class EventFollower:
         """Append the new whole lines of one segment to ``into``; returns lines skipped."""
         offset = self._offsets.get(path)
         try:
-            size = os.stat(path).st_size
+            st = os.stat(path)
         except FileNotFoundError:
+            if offset is not None:
+                self._gone.add(path)  # removed: its offset goes with the hour's next listing
             return 0
+        size = st.st_size
+        if offset is not None and (size < offset or st.st_ino != self._inodes.get(path)):
+            self._gone.add(path)  # rewritten: read its recent tail again, like a start
+            offset, first = None, True
         if offset is None:
+            self._inodes[path] = st.st_ino
             self._paths[path] = Path(path)
             offset = max(0, size - BACKFILL_BYTES) if first else 0
             if offset:
                 offset = _next_line(path, offset)
             self._offsets[path] = offset
-        if size < offset:  # rewritten smaller (an erasure): follow its new end, re-read nothing
-            self._offsets[path] = size
-            return 0
         if size == offset:
             return 0
         skipped = 0

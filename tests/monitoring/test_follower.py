@@ -252,26 +252,50 @@ def test_a_buffer_of_zero_switches_the_follower_off(settings: Settings) -> None:
         follower.stop()
 
 
-def test_a_rewritten_or_removed_segment_is_not_read_again(settings: Settings) -> None:
+def test_a_rewritten_or_removed_segment_takes_its_events_out_of_the_buffer(
+    settings: Settings,
+) -> None:
+    """An erasure renames a scrubbed copy over a segment: what it removed leaves the buffer
+    at the next poll; a segment removed (compacted) takes its events with it."""
     follower = EventFollower(settings.lake_dir, capacity=10)
     follower.poll()
     writer = lake(settings, "w1")
     t = now_ms()
     try:
-        writer.append_blocking([record(1, t), record(2, t)])
+        writer.append_blocking([record(1, t), record(2, t + 1)])
     finally:
         writer.close()
+    other = lake(settings, "w2")
+    try:
+        other.append_blocking([record(9, t + 2)])
+    finally:
+        other.close()
     follower.poll()
-    (segment,) = settings.lake_dir.rglob("part-*.jsonl")
-    segment.write_bytes(record(2, t).line + b"\n")  # rewritten without the first line
-    assert follower.poll() == 0
+    assert [e.event_id for e in follower.snapshot()] == ["evt-1", "evt-2", "evt-9"]
+    segment = next(p for p in settings.lake_dir.rglob("part-*.jsonl") if b"evt-1" in p.read_bytes())
+    scrubbed = segment.with_name(".scrubbed")
+    scrubbed.write_bytes(record(2, t + 1).line + b"\n")  # the lake without evt-1
+    scrubbed.replace(segment)
+    assert follower.poll() == 1  # evt-2 read again from the new file
+    assert [e.event_id for e in follower.snapshot()] == ["evt-2", "evt-9"]
     with segment.open("ab") as f:
-        f.write(record(3, t).line + b"\n")
+        f.write(record(3, t + 3).line + b"\n")
     assert follower.poll() == 1
+    assert [e.event_id for e in follower.snapshot()] == ["evt-2", "evt-9", "evt-3"]
     segment.unlink()
     assert follower.poll() == 0
-    assert [e.event_id for e in follower.snapshot()] == ["evt-1", "evt-2", "evt-3"]
+    assert [e.event_id for e in follower.snapshot()] == ["evt-9"]
     assert str(segment) not in follower._offsets
+    # The same file cut shorter in place (a dead writer's unacknowledged tail): read again.
+    (kept,) = settings.lake_dir.rglob("part-*.jsonl")
+    with kept.open("ab") as f:
+        f.write(record(10, t + 4).line + b"\n")
+    follower.poll()
+    assert [e.event_id for e in follower.snapshot()] == ["evt-9", "evt-10"]
+    with kept.open("r+b") as f:
+        f.truncate(len(record(9, t + 2).line) + 1)
+    follower.poll()
+    assert [e.event_id for e in follower.snapshot()] == ["evt-9"]
 
 
 def test_reads_only_while_watched_and_forgets_when_nobody_looks(

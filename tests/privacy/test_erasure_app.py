@@ -92,6 +92,9 @@ def test_an_erasure_job_removes_the_person_from_every_file(tmp_path: Path) -> No
         counts = {d["datasetId"]: d for d in client.get("/monitoring/datasets").json()["datasets"]}
         assert counts[seed.WEB_EVENTS]["accepted"] == 6 and counts[seed.WEB_EVENTS]["failed"] == 2
 
+        # Someone watches the live debugger: Jane's events are in its buffer.
+        _until(lambda: JANE in client.get("/debug/events", params={"limit": 100}).text)
+
         response = client.delete(PATH, params={"entityId": JANE, "entityIdNS": "Email"})
         assert response.status_code == 202, response.text
         job_path = f"/data/core/privacy/jobs/{response.json()['jobId']}"
@@ -104,6 +107,9 @@ def test_an_erasure_job_removes_the_person_from_every_file(tmp_path: Path) -> No
         assert _files_with(data, JANE.encode()) == []
         assert _files_with(data, b"jane-ecid-0001") == []  # every identity of the graph
         assert _profile(client, JANE) is None
+        # The debugger's buffer let go of her within a poll of the rewrite; Bob is still there.
+        _until(lambda: JANE not in client.get("/debug/events", params={"limit": 100}).text)
+        assert BOB in client.get("/debug/events", params={"limit": 100}).text
         counts = {d["datasetId"]: d for d in client.get("/monitoring/datasets").json()["datasets"]}
         assert counts[seed.WEB_EVENTS]["accepted"] == 3 and counts[seed.WEB_EVENTS]["failed"] == 1
         bob = _profile(client, BOB)
