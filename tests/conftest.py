@@ -17,6 +17,7 @@ import collector.cli  # noqa: F401  (first: a command module imported alone is c
 from collector.control import seed
 from collector.control.settings import Settings
 from collector.lake.segments import read_records, segments
+from collector.schemas import subtrees
 from tests.demo import INLET as INLET
 from tests.demo import with_demo
 
@@ -82,3 +83,19 @@ def lake_records(settings: Settings, partition: str | None = None) -> list[dict[
 
 def accepted(settings: Settings) -> list[dict[str, Any]]:
     return [r for p in segments(settings.lake_dir, WEB) for r in read_records(p)]
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many violations each validation took from the subtree validator."""
+    counts: list[int] = []
+    errors = subtrees.Subtrees.errors
+
+    def counted(self: subtrees.Subtrees, instance: Any) -> Iterator[subtrees.Found]:
+        counts.append(0)
+        for found in errors(self, instance):
+            counts[-1] += 1
+            yield found
+
+    monkeypatch.setattr(subtrees.Subtrees, "errors", counted)
+    return counts

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
 from collector.control.plane import ControlPlane, ControlPlaneError, Inlet
 
 DATASTREAM_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -87,7 +88,7 @@ class Datastreams:
 
     def __init__(self, control: ControlPlane) -> None:
         self.control = control
-        migrations.apply(control.db)
+        sqlite.migrate(control.db, migrations)
         self._cache: dict[str, Datastream] = {}
         self._version = -1
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
+
 control = Migrations("xdm-collector.control")
 
 
@@ -59,9 +61,7 @@ def _orgs_datasets_inlets(db: Database) -> None:
 
 def apply(db: Database) -> list[str]:
     """Apply pending control-plane migrations; returns the names applied."""
-    pending = [m.name for m in control.pending(db)]
-    control.apply(db)
-    return pending
+    return sqlite.migrate(db, control)
 
 
 @control(name="0002_inlet_tokens")

@@ -9,16 +9,22 @@ Every connection is in autocommit mode (``isolation_level=None``: transactions a
 - ``connect_read_only``: opened ``mode=ro`` (the file must exist; nothing is created) with
   ``PRAGMA query_only``, so not even a temp table can be written.
 - ``attach_read_only``: attaches another file ``mode=ro`` under an alias.
+- ``migrate``: applies a set of migrations under an exclusive lock file beside the database
+  (``<file>.migrate.lock``), so that processes starting together (uvicorn workers, the
+  projector, the CLI) never run the same migration twice.
 
 This module is the only place that calls ``sqlite3.connect`` (a test checks it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
+
+from sqlite_utils import Database, Migrations
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -79,3 +85,25 @@ def attach_read_only(conn: sqlite3.Connection, path: Path, alias: str) -> None:
 
 def read_only_uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
+def migrate(db: Database, migrations: Migrations) -> list[str]:
+    """Apply the pending ``migrations`` to ``db``; returns the names applied.
+
+    The pending set is read and applied while holding ``<file>.migrate.lock`` (``flock``), so a
+    second process waits and then finds nothing left to do. An in-memory database needs no lock.
+    """
+    main = next(
+        (f for _, name, f in db.execute("PRAGMA database_list").fetchall() if name == "main"), ""
+    )
+    if not main:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    lock = Path(main).with_name(Path(main).name + ".migrate.lock")
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        pending = [m.name for m in migrations.pending(db)]
+        if pending:
+            migrations.apply(db)
+        return pending

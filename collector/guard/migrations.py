@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
+
 access = Migrations("xdm-collector.access")
 
 
@@ -58,9 +60,7 @@ def _credentials_tokens(db: Database) -> None:
 
 def apply(db: Database) -> list[str]:
     """Apply pending access migrations; returns the names applied."""
-    pending = [m.name for m in access.pending(db)]
-    access.apply(db)
-    return pending
+    return sqlite.migrate(db, access)
 
 
 @access(name="0002_users_sessions")

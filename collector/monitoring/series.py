@@ -62,7 +62,7 @@ def _minute_counts(db: Database) -> None:
 
 def open_db(path: Path) -> sqlite3.Connection:
     conn = sqlite.connect(path)
-    migrations.apply(Database(conn))
+    sqlite.migrate(Database(conn), migrations)
     return conn
 
 

@@ -6,11 +6,11 @@ Never edit an applied migration: add a new one below it. Every table is document
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
 from collector.profile import ledger
 
 profile = Migrations("xdm-collector.profile")
@@ -64,15 +64,10 @@ def _main_file(db: Database) -> str:
     raise RuntimeError("no main database")
 
 
-def apply(db: Database, lock_path: Path) -> list[str]:
-    """Apply pending migrations under a file lock (projector and web may start together)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        pending = [m.name for m in profile.pending(db)]
-        if pending:
-            profile.apply(db)
-        return pending
+def apply(db: Database) -> list[str]:
+    """Apply pending migrations under the database's migration lock (projector and web may
+    start together)."""
+    return sqlite.migrate(db, profile)
 
 
 _TABLES = (

@@ -39,7 +39,7 @@ def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
     # Updated and deleted rows are zeroed where that costs no extra I/O; an erasure turns
     # this fully on for its transaction (collector/profile/erasure.py).
     conn.execute("PRAGMA secure_delete=FAST")
-    migrations.apply(Database(conn, execute_plugins=False), lock_path(path))
+    migrations.apply(Database(conn, execute_plugins=False))
     return conn
 
 
@@ -47,10 +47,6 @@ def connect_reader(path: Path, *, attach_control: Path | None = None) -> sqlite3
     """A connection that cannot write: opened ``mode=ro`` and with ``PRAGMA query_only``."""
     attach = {"control": attach_control} if attach_control is not None else None
     return sqlite.connect_read_only(path, busy_timeout_ms=_BUSY_TIMEOUT_MS, attach=attach)
-
-
-def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".migrate.lock")
 
 
 class ProfileStore:

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
 from collector.tags.property import Library, PropertyError
 from collector.tags.recipe import Built
 
@@ -156,7 +157,7 @@ class Builds:
         # What serves builds caches them; a change made on this connection says so here
         # (``PRAGMA data_version`` only moves for other connections' commits).
         self._on_change = on_change
-        migrations.apply(Database(conn))
+        sqlite.migrate(Database(conn), migrations)
 
     # -- reads ------------------------------------------------------------------------
 

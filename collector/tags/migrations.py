@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import sqlite
+
 tags = Migrations("xdm-collector.tags")
 
 
@@ -54,6 +56,4 @@ def _properties_libraries(db: Database) -> None:
 
 def apply(db: Database) -> list[str]:
     """Apply pending tag migrations; returns the names applied."""
-    pending = [m.name for m in tags.pending(db)]
-    tags.apply(db)
-    return pending
+    return sqlite.migrate(db, tags)

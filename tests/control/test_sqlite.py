@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +83,35 @@ def test_the_checkpointer_and_a_non_wal_connection(tmp_path: Path) -> None:
         plain.close()
     with pytest.raises(ValueError):
         sqlite.attach_read_only(sqlite.connect(tmp_path / "x.db"), path, "x; DROP")
+
+
+def _open_everything(control_db: str, start: Any) -> None:
+    """What a uvicorn worker opens at start-up, after every sibling reached the barrier."""
+    from collector.control.datastreams import Datastreams
+    from collector.control.plane import ControlPlane
+    from collector.guard.credentials import open_db
+    from collector.tags.store import TagStore
+
+    start.wait(timeout=30)
+    control = ControlPlane(Path(control_db))
+    Datastreams(control)
+    TagStore(Path(control_db)).close()
+    open_db(Path(control_db)).close()
+    control.close()
+
+
+def test_processes_starting_together_migrate_control_db_once(tmp_path: Path) -> None:
+    """Eight processes open a fresh control.db at the same moment: every migration set runs
+    once, under the lock, and none of them fails with "table ... already exists"."""
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        path = tmp_path / f"control-{attempt}.db"
+        start = ctx.Barrier(8)
+        procs = [ctx.Process(target=_open_everything, args=(str(path), start)) for _ in range(8)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(timeout=60)
+        assert [proc.exitcode for proc in procs] == [0] * 8
+        names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations")]
+        assert len(names) == len(set(names))

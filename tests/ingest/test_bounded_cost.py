@@ -1,4 +1,8 @@
-"""A near-1 MB message with 110,000 violations is answered quickly, in the contract's shapes."""
+"""A near-1 MB message with 110,000 violations is answered in the contract's shapes, and its
+report is built from a bounded number of violations (the subtree validator is asked for no more
+than the report keeps), whatever the message holds. The time it takes is measured by
+``python -m bench.invalid`` (BENCHMARKS.md, "Invalid messages"), not asserted here.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +32,14 @@ def timed_post(client: TestClient, url: str, body: bytes) -> tuple[Any, float]:
     return response, time.perf_counter() - started
 
 
-def test_sync_report_of_a_huge_invalid_message(client: TestClient, settings: Settings) -> None:
+def test_sync_report_of_a_huge_invalid_message(
+    client: TestClient, settings: Settings, taken: list[int]
+) -> None:
     response, elapsed = timed_post(
         client, f"/collection/{INLET}?syncValidation=true", huge_invalid()
     )
     print(f"\nsync, 110,000 violations: {elapsed * 1000:.1f} ms")
-    assert elapsed < 1.0
+    assert len(taken) == 1 and taken[0] <= MAX_FOUND + 1  # not 110,000
     assert response.status_code == 400
     report = response.json()["report"]
     assert report["message"] == f"inletId: [{INLET}] imsOrgId: [{ORG}] Message is invalid"
@@ -52,10 +58,12 @@ def test_sync_report_of_a_huge_invalid_message(client: TestClient, settings: Set
     assert lake_records(settings) == []
 
 
-def test_async_verdict_of_a_huge_invalid_message(client: TestClient, settings: Settings) -> None:
+def test_async_verdict_of_a_huge_invalid_message(
+    client: TestClient, settings: Settings, taken: list[int]
+) -> None:
     response, elapsed = timed_post(client, f"/collection/{INLET}", huge_invalid())
     print(f"\nasync, 110,000 violations: {elapsed * 1000:.1f} ms")
-    assert elapsed < 1.0
+    assert len(taken) == 1 and taken[0] <= MAX_FOUND + 1  # not 110,000
     assert response.status_code == 200
     checked = response.json()["validation"]
     assert checked["status"] == "fail"

@@ -117,9 +117,7 @@ def test_a_store_of_the_previous_schema_is_rebuilt_from_the_lake(
     lake.event(ids(ECID="demo-device"), event_id="d1")
     lake.event(ids(Email="gone@example.com"), event_id="erased-before")
     _old_store(settings.profile_db_path)
-    applied = migrations.apply(
-        Database(sqlite3.connect(settings.profile_db_path)), settings.data_dir / "lock"
-    )
+    applied = migrations.apply(Database(sqlite3.connect(settings.profile_db_path)))
     assert applied == ["0003_tenant_scope"]
     assert rows(settings, "SELECT COUNT(*) FROM checkpoints") == [(0,)]
     assert rows(settings, "SELECT COUNT(*) FROM identities") == [(0,)]

@@ -26,14 +26,14 @@ def many_violations() -> dict[str, Any]:
     return {**BASE, "productListItems": items}
 
 
-def test_a_megabyte_of_violations_costs_little(compiled: SchemaRegistry) -> None:
+def test_a_megabyte_of_violations_costs_little(compiled: SchemaRegistry, taken: list[int]) -> None:
     entity = many_violations()
     assert 900_000 < len(orjson.dumps(entity)) < 1_000_000
     started = time.perf_counter()
     report = compiled.validate(WEB, entity)
     elapsed = time.perf_counter() - started
     print(f"\n110,000 violations in {len(orjson.dumps(entity))} bytes: {elapsed * 1000:.1f} ms")
-    assert elapsed < 1.0
+    assert taken == [MAX_FOUND + 1]  # one past the cap says "at least"; the rest never built
     (wrapper,) = report
     assert wrapper["message"] == f"at least {MAX_FOUND} schema violations found"
     assert [c["pointerToViolation"] for c in wrapper["causingExceptions"]] == [
@@ -54,13 +54,13 @@ def test_a_megabyte_of_violations_costs_little(compiled: SchemaRegistry) -> None
     }
 
 
-def test_many_undeclared_keys_cost_little(compiled: SchemaRegistry) -> None:
+def test_many_undeclared_keys_cost_little(compiled: SchemaRegistry, taken: list[int]) -> None:
     entity = {**BASE, **{f"k{i}": 0 for i in range(90_000)}}
     started = time.perf_counter()
     (wrapper,) = compiled.validate(WEB, entity)
     elapsed = time.perf_counter() - started
     print(f"\n90,000 undeclared keys: {elapsed * 1000:.1f} ms")
-    assert elapsed < 1.0
+    assert len(taken) == 1 and taken[0] <= MAX_FOUND + 1
     assert wrapper["message"] == f"at least {MAX_FOUND} schema violations found"
     assert len(wrapper["causingExceptions"]) == MAX_CAUSES
 
