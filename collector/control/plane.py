@@ -25,8 +25,7 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
-from collector.control import audit, migrations, origins, sqlite
-from collector.control.names import control_character_problem
+from collector.control import audit, migrations, sqlite
 from collector.control.records import (
     DATASET_ID,
     INLET_ID,
@@ -36,8 +35,12 @@ from collector.control.records import (
     Dataset,
     Inlet,
     Org,
+    check_texts,
+    column_value,
     dataset_from_row,
     inlet_from_row,
+    parsed_origins,
+    plain,
 )
 
 # The records are re-exported: the rest of the collector imports them from here.
@@ -144,7 +147,7 @@ class ControlPlane:
             raise ControlPlaneError(f"org id must look like NAME@AdobeOrg, got {org_id!r}")
         if self.org(org_id) is not None:
             raise ControlPlaneError(f"org {org_id} exists already")
-        _check_texts(("org name", name))
+        check_texts(("org name", name))
         org = Org(org_id, name, _now())
         with self.db.atomic():
             self.db.execute("INSERT INTO orgs VALUES (?, ?, ?)", [org.id, org.name, org.created_at])
@@ -163,7 +166,7 @@ class ControlPlane:
     ) -> Dataset:
         """Create a dataset; ``known_schema`` (the registry) refuses unknown schema ids."""
         self._require_org(org_id)
-        _check_texts(("dataset name", name))
+        check_texts(("dataset name", name))
         if known_schema is not None and not known_schema(schema_id):
             raise ControlPlaneError(f"unknown schema {schema_id!r}: not in the schema registry")
         dataset_id = dataset_id or self._new_hex(12)
@@ -202,7 +205,7 @@ class ControlPlane:
         actor: str = "system",
     ) -> Inlet:
         self._require_org(org_id)
-        _check_texts(
+        check_texts(
             ("inlet name", name), ("inlet description", description), ("source name", source_name)
         )
         if default_dataset_id is not None:
@@ -214,7 +217,7 @@ class ControlPlane:
         inlet_id = inlet_id or self._new_hex(32)
         if not INLET_ID.match(inlet_id):
             raise ControlPlaneError(f"inlet id must be 64 lowercase hex digits: {inlet_id!r}")
-        allowed = _origins(allowed_origins)
+        allowed = parsed_origins(allowed_origins)
         inlet = Inlet(
             inlet_id,
             org_id,
@@ -265,7 +268,7 @@ class ControlPlane:
             "name": name,
             "description": description,
             "auth_required": auth_required,
-            "allowed_origins": None if allowed_origins is None else _origins(allowed_origins),
+            "allowed_origins": None if allowed_origins is None else parsed_origins(allowed_origins),
         }
         changed = {
             field: [getattr(before, field), value]
@@ -274,12 +277,12 @@ class ControlPlane:
         }
         if changed:
             assignments = ", ".join(f"{field} = ?" for field in changed)
-            values = [_column_value(new) for _, new in changed.values()]
+            values = [column_value(new) for _, new in changed.values()]
             with self.db.atomic():
                 self.db.execute(
                     f"UPDATE inlets SET {assignments} WHERE id = ?", [*values, inlet_id]
                 )
-                detail = {f: [_plain(old), _plain(new)] for f, (old, new) in changed.items()}
+                detail = {f: [plain(old), plain(new)] for f, (old, new) in changed.items()}
                 self._audit(actor, "inlet.update", before, {"changed": detail})
             self._reload()
         return self._existing_inlet(inlet_id)
@@ -355,13 +358,13 @@ class ControlPlane:
         """Rename a dataset or switch it into/out of Profile and Identity (None: keep)."""
         if self.dataset(dataset_id) is None:
             raise ControlPlaneError(f"no dataset {dataset_id}")
-        _check_texts(("dataset name", name))
+        check_texts(("dataset name", name))
         wanted = {
             "name": name,
             "profile_enabled": profile_enabled,
             "identity_enabled": identity_enabled,
         }
-        changed = {column: _column_value(v) for column, v in wanted.items() if v is not None}
+        changed = {column: column_value(v) for column, v in wanted.items() if v is not None}
         if changed:
             assignments = ", ".join(f"{column} = ?" for column in changed)
             with self.db.atomic():
@@ -395,31 +398,3 @@ class ControlPlane:
     def _require_org(self, org_id: str) -> None:
         if self.org(org_id) is None:
             raise ControlPlaneError(f"unknown org {org_id!r}")
-
-
-def _check_texts(*fields: tuple[str, str | None]) -> None:
-    """Refuse control characters in names and descriptions (see collector/control/names.py)."""
-    for field, value in fields:
-        problem = control_character_problem(field, value or "")
-        if problem is not None:
-            raise ControlPlaneError(problem)
-
-
-def _origins(values: Iterable[str]) -> tuple[str, ...]:
-    try:
-        return origins.parse_all(values)
-    except origins.OriginError as exc:
-        raise ControlPlaneError(str(exc)) from None
-
-
-def _column_value(value: object) -> object:
-    """A field of ``Inlet`` as its column stores it."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, tuple):
-        return orjson.dumps(list(value)).decode()
-    return value
-
-
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value

@@ -1,4 +1,5 @@
-"""The control plane's records: orgs, datasets and inlets as frozen values, and their ids.
+"""The control plane's records: orgs, datasets and inlets as frozen values, their ids, and the
+checks and column forms of their values.
 
 ``collector/control/plane.py`` reads and changes them in ``control.db``; every other package
 sees them through these types (re-exported by ``plane``).
@@ -7,10 +8,14 @@ sees them through these types (re-exported by ``plane``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
+
+from collector.control import origins
+from collector.control.names import control_character_problem
 
 INLET_ID = re.compile(r"^[0-9a-f]{64}$")
 DATASET_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -98,3 +103,34 @@ def inlet_from_row(row: dict[str, Any]) -> Inlet:
         per_ip_per_second=row["per_ip_per_second"],
         deleted_at=row.get("deleted_at"),
     )
+
+
+# -- values as the control plane checks and stores them -----------------------------
+
+
+def check_texts(*fields: tuple[str, str | None]) -> None:
+    """Refuse control characters in names and descriptions (see collector/control/names.py)."""
+    for field, value in fields:
+        problem = control_character_problem(field, value or "")
+        if problem is not None:
+            raise ControlPlaneError(problem)
+
+
+def parsed_origins(values: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return origins.parse_all(values)
+    except origins.OriginError as exc:
+        raise ControlPlaneError(str(exc)) from None
+
+
+def column_value(value: object) -> object:
+    """A field of ``Inlet`` as its column stores it."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, tuple):
+        return orjson.dumps(list(value)).decode()
+    return value
+
+
+def plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
