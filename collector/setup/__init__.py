@@ -7,7 +7,8 @@ connections.py    Flow Service streaming connections and /data/core/edge/inlet: 
 identity.py       Identity Service: XIDs, cluster members and history, the v2 graph
 namespaces.py     standard and custom identity namespaces
 registry_api.py   the Schema Registry's global container, read-only
-openapi.py        their OpenAPI operations and the scope each needs
+openapi.py        their OpenAPI operations and the scope each needs (identity_openapi.py,
+                  tenant_openapi.py: the Identity Service's and the tenant schemas')
 http.py           JSON bodies, integer parameters, string and boolean fields
 routes.py         every route, for collector/app.py
 """
