@@ -38,7 +38,7 @@ def new_inlet(settings: Settings, *args: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def eventually(probe: Any, expected: int, seconds: float = 5.0) -> None:
+def eventually(probe: Any, expected: int, seconds: float = 30.0) -> None:
     """The app reloads the control plane within its refresh interval (one second)."""
     deadline = time.monotonic() + seconds
     while (status := probe()) != expected and time.monotonic() < deadline:
