@@ -7,7 +7,7 @@
     forms.py       the one form renderer: JSON Schema -> fields, form data -> validated JSON
     properties.py  tag properties: list, create, rename, delete, extension configuration
     activity.py    a property's audit log, newest first
-    inlets.py, credentials.py, users.py, datasets.py (with admin.py)
+    inlets.py, credentials.py, users.py, datasets.py, datastreams.py (with admin.py)
                    the admin pages under /console/admin/
     templates/     layout.html (one layout, its CSS in console.css), form_fields.html (the
                    renderer's template), one template per page

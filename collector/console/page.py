@@ -45,6 +45,7 @@ ADMIN_NAVIGATION = (
     ("Credentials", "/console/admin/credentials"),
     ("Users", "/console/admin/users"),
     ("Datasets", "/console/admin/datasets"),
+    ("Datastreams", "/console/admin/datastreams"),
 )
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

@@ -9,6 +9,7 @@ from collector.console import (
     credentials,
     data_elements,
     datasets,
+    datastreams,
     debugger,
     inlets,
     properties,
@@ -34,4 +35,5 @@ def routes() -> list[BaseRoute]:
         *credentials.routes(),
         *users.routes(),
         *datasets.routes(),
+        *datastreams.routes(),
     ]

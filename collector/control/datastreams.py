@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from collector.control import origins as origin_patterns
 from collector.control import sqlite
 from collector.control.plane import ControlPlane, ControlPlaneError, Inlet
 
@@ -116,13 +119,10 @@ class Datastreams:
         profile_dataset_id: str | None = None,
         origins: tuple[str, ...] = (),
         datastream_id: str | None = None,
+        actor: str = "system",
     ) -> Datastream:
         self._check_datasets(org_id, dataset_id, profile_dataset_id)
-        if "*" in origins:
-            raise ControlPlaneError(
-                "a datastream lists its origins explicitly: the Web SDK sends credentials,"
-                " which browsers never allow with '*'"
-            )
+        origins = explicit(origins)
         datastream_id = (datastream_id or str(uuid.uuid4())).lower()
         if not DATASTREAM_ID.match(datastream_id):
             raise ControlPlaneError(f"datastream id must be a UUID: {datastream_id!r}")
@@ -135,6 +135,7 @@ class Datastreams:
             source_name=SOURCE_NAME,
             allowed_origins=origins,
             default_dataset_id=dataset_id,
+            actor=actor,
         )
         now = _now()
         stream = Datastream(
@@ -176,13 +177,27 @@ class Datastreams:
         self._version = -1  # data_version moves only for other connections' commits
         return self.require(stream.id)
 
-    def delete(self, datastream_id: str) -> Datastream:
-        """Remove a datastream and its inlet (its lake data stays)."""
+    def set_origins(
+        self, datastream_id: str, origins: Sequence[str], *, actor: str = "system"
+    ) -> Inlet:
+        """Replace the allowed origins of a datastream's inlet (checked by ``explicit``)."""
+        stream = self.require(datastream_id)
+        return self.control.update_inlet(
+            stream.inlet_id, allowed_origins=explicit(origins), actor=actor
+        )
+
+    def delete(self, datastream_id: str, *, actor: str = "system") -> Datastream:
+        """Remove a datastream and its inlet (its lake data stays).
+
+        The inlet is deleted as ``ControlPlane.delete_inlet`` deletes one (its id answers 404
+        from then on, its tokens are revoked), so that the control plane sharing this
+        connection forgets it at once.
+        """
         stream = self.require(datastream_id)
         with self.control.db.atomic():
             self.control.db.execute("DELETE FROM datastreams WHERE id = ?", [stream.id])
-            self.control.db.execute("DELETE FROM tokens WHERE inlet_id = ?", [stream.inlet_id])
-            self.control.db.execute("DELETE FROM inlets WHERE id = ?", [stream.inlet_id])
+            with suppress(ControlPlaneError):  # its inlet was deleted already
+                self.control.delete_inlet(stream.inlet_id, actor=actor)
         self._version = -1
         return stream
 
@@ -216,3 +231,24 @@ class Datastreams:
             dataset = self.control.dataset(candidate)
             if dataset is None or dataset.org_id != org_id:
                 raise ControlPlaneError(f"{role} {candidate} is not a dataset of {org_id}")
+
+
+def explicit(values: Sequence[str]) -> tuple[str, ...]:
+    """Allowed origins a datastream can use, as stored; raises ``ControlPlaneError``.
+
+    Each is checked as an inlet's (``collector.control.origins``); ``*`` and wildcard patterns
+    are refused: the Edge routes answer credentialed CORS, echoing only an origin listed
+    exactly.
+    """
+    try:
+        parsed = origin_patterns.parse_all(values)
+    except origin_patterns.OriginError as exc:
+        raise ControlPlaneError(str(exc)) from None
+    for pattern in parsed:
+        if pattern == origin_patterns.ANY or "://*." in pattern:
+            raise ControlPlaneError(
+                f"origin {pattern!r} is not allowed for a datastream: list each page's origin"
+                " exactly, such as https://www.example.com (the Web SDK sends credentials, so"
+                " the Edge routes answer only an origin listed exactly)"
+            )
+    return parsed

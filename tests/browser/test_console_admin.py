@@ -2,7 +2,8 @@
 serve``: an admin visits every new page (axe-core: no critical or serious violation, also at
 390 px wide without sideways scrolling), creates an inlet with a bad then a good origin, sees
 its token once, creates a credential from the keyboard, creates a user, browses a dataset's
-schema; an editor finds no admin link and gets 403 from the server."""
+schema, creates (with a bad then a good origin), edits and deletes a datastream; an editor finds
+no admin link and gets 403 from the server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from collector.control.settings import Settings
 from collector.tags.properties import Properties
 from tests.browser.test_console import PASSWORD, accessible, console_server, sign_in
-from tests.conftest import ORG
+from tests.conftest import ORG, WEB
 from tests.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -124,9 +125,45 @@ def test_admin_visits_every_admin_page(browser: Browser, server: LiveServer) -> 
         assert page.locator("#field-tree tbody tr:visible").count() < total
         narrow(page, "schema browser")
 
+        page.get_by_role("link", name="Datastreams", exact=True).click()
+        accessible(page, "datastreams, empty")
+        page.get_by_label("Name").focus()
+        page.keyboard.type("Browser web")
+        page.get_by_label("Event dataset").select_option(label=f"Web events ({WEB})")
+        page.get_by_label("Allowed page origins").fill("https://*.shop.example")
+        page.get_by_role("button", name="Create datastream").click()
+        expect(page.locator("#datastream-origins-error")).to_contain_text("exactly")
+        accessible(page, "datastreams with an origin message")
+        page.get_by_label("Allowed page origins").fill("https://www.shop.example")
+        page.keyboard.press("Tab")  # to the create button, by keyboard
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("The datastream was created")
+        stream_id = page.locator("#datastream-id").inner_text()
+        configure = page.get_by_label("The configure call for your pages").input_value()
+        assert f'datastreamId: "{stream_id}"' in configure and 'edgeBasePath: "ee"' in configure
+        accessible(page, "datastream")
+        narrow(page, "datastream")
+        page.get_by_label("Name").fill("Browser web 2")
+        page.get_by_role("button", name="Save datastream").click()
+        expect(page.get_by_role("status")).to_contain_text("The datastream was saved")
+        page.get_by_role("link", name="All datastreams").click()
+        expect(page.locator("#datastreams")).to_contain_text(stream_id)
+        expect(page.locator("#datastreams")).to_contain_text("https://www.shop.example")
+        accessible(page, "datastreams")
+        narrow(page, "datastreams")
+        page.get_by_role("link", name="Delete Browser web 2").click()
+        accessible(page, "datastream delete confirmation")
+        page.get_by_label("Type the datastream's name").fill("Browser web 2")
+        page.get_by_role("button", name="Delete for good").click()
+        expect(page.get_by_role("status")).to_contain_text("The datastream was deleted")
+        assert stream_id not in page.content()
+
         page.get_by_role("button", name="Sign out").click()
         sign_in(page, base, EDITOR)
         expect(page.get_by_role("link", name="Inlets", exact=True)).to_have_count(0)
+        expect(page.get_by_role("link", name="Datastreams", exact=True)).to_have_count(0)
+        answer = page.goto(base + "/console/admin/datastreams")
+        assert answer is not None and answer.status == 403
         answer = page.goto(base + "/console/admin/users")
         assert answer is not None and answer.status == 403
         accessible(page, "403 for an editor")
