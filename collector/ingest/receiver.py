@@ -71,7 +71,6 @@ class Upload:
                 raise _too_large(limit)
             self._budget.check(declared)
         chunks: list[bytes] = []
-        size = 0
         receive = self._receive  # the ASGI channel itself: no generator per request
         try:
             async with asyncio.timeout(self._settings.request_timeout_seconds):
@@ -80,19 +79,21 @@ class Upload:
                     if message["type"] != "http.request":  # http.disconnect: the client left
                         raise UnknownXdmFormat()
                     chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
+                    if self._held + len(chunk) > limit:
                         raise _too_large(limit)
                     self._budget.take(len(chunk))
                     self._held += len(chunk)
-                    chunks.append(chunk)
                     if not message.get("more_body", False):
+                        if not chunks:  # the whole body in one message: the usual case
+                            return chunk
+                        chunks.append(chunk)
                         break
+                    chunks.append(chunk)
         except TimeoutError:
             raise RequestTimeout(
                 "Request body was not received in time", headers=dict(_CLOSE)
             ) from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
 
     def release(self) -> None:
         self._budget.give(self._held)
