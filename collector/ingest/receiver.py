@@ -78,7 +78,7 @@ class Upload:
                     message: Any = await receive()
                     if message["type"] != "http.request":  # http.disconnect: the client left
                         raise UnknownXdmFormat()
-                    chunk = message.get("body", b"")
+                    chunk: bytes = message.get("body", b"")
                     if self._held + len(chunk) > limit:
                         raise _too_large(limit)
                     self._budget.take(len(chunk))
