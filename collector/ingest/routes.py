@@ -94,14 +94,17 @@ async def _preflight(request: Request) -> Response:
     return cors.preflight(inlet, request)
 
 
+SINGLE = Streaming(batch=False)
+BATCH = Streaming(batch=True)
+
+
 def routes() -> list[BaseRoute]:
     found: list[BaseRoute] = []
-    single, batch = Streaming(batch=False), Streaming(batch=True)
     for prefix in _PREFIXES:
         found += [
-            Route(prefix + "/collection/batch/{inlet_id}", batch, methods=["POST"]),
+            Route(prefix + "/collection/batch/{inlet_id}", BATCH, methods=["POST"]),
             Route(prefix + "/collection/batch/{inlet_id}", _preflight, methods=["OPTIONS"]),
-            Route(prefix + "/collection/{inlet_id}", single, methods=["POST"]),
+            Route(prefix + "/collection/{inlet_id}", SINGLE, methods=["POST"]),
             Route(prefix + "/collection/{inlet_id}", _preflight, methods=["OPTIONS"]),
         ]
     return found
