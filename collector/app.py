@@ -37,6 +37,7 @@ from collector.ingest import edge
 from collector.ingest import routes as ingest
 from collector.ingest.pipeline import Pipeline
 from collector.ingest.receiver import BodyBudget
+from collector.ingest.shortcut import Shortcut
 from collector.lake import segments
 from collector.lake.writer import Lake
 from collector.monitoring import datasets as monitoring
@@ -135,7 +136,8 @@ def create_app(settings: Settings) -> Starlette:
                 Observe,
                 metrics=lambda: watching.get("metrics"),
                 access_log=lambda: watching.get("log"),
-            )
+            ),
+            Middleware(Shortcut),  # the streaming POST routes, past the router
         ],
         lifespan=lifespan,
     )

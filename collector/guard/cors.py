@@ -32,9 +32,15 @@ def allowed_origin(inlet: Inlet | None, request: Request) -> str | None:
 
 def headers(inlet: Inlet | None, request: Request) -> dict[str, str]:
     """Headers for an actual (non-preflight) response."""
-    origin = allowed_origin(inlet, request)
-    if origin is None:
-        return {"vary": "Origin"} if inlet is not None and inlet.allowed_origins else {}
+    if inlet is None:
+        return {}
+    return for_origin(inlet.allowed_origins, request.headers.get("origin"))
+
+
+def for_origin(allowed: tuple[str, ...], origin: str | None) -> dict[str, str]:
+    """Headers for an actual response to ``origin`` on an inlet that allows ``allowed``."""
+    if not origin or not origins.matches(allowed, origin):
+        return {"vary": "Origin"} if allowed else {}
     return {
         "access-control-allow-origin": origin,
         "access-control-expose-headers": _EXPOSED_HEADERS,

@@ -17,8 +17,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -81,8 +80,9 @@ class Guard(Protocol):
     def limit_messages(self, inlet: Inlet, count: int) -> dict[str, str]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
+    """What every message of a request shares (a named tuple: made once per request)."""
+
     inlet: Inlet
     received_ms: int
     authenticated: bool

@@ -70,33 +70,60 @@ class Upload:
             if declared > limit:
                 raise _too_large(limit)
             self._budget.check(declared)
-        chunks: list[bytes] = []
-        size = 0
         receive = self._receive  # the ASGI channel itself: no generator per request
+        if ready(receive):  # the whole body is in: no deadline to arm
+            message: Any = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                return self._hold(message.get("body", b""), limit)
+            raise UnknownXdmFormat()  # http.disconnect: the client left
+        chunks: list[bytes] = []
         try:
             async with asyncio.timeout(self._settings.request_timeout_seconds):
                 while True:
-                    message: Any = await receive()
+                    message = await receive()
                     if message["type"] != "http.request":  # http.disconnect: the client left
                         raise UnknownXdmFormat()
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
+                    chunk: bytes = message.get("body", b"")
+                    if self._held + len(chunk) > limit:
                         raise _too_large(limit)
                     self._budget.take(len(chunk))
                     self._held += len(chunk)
-                    chunks.append(chunk)
                     if not message.get("more_body", False):
+                        if not chunks:  # the whole body in one message: the usual case
+                            return chunk
+                        chunks.append(chunk)
                         break
+                    chunks.append(chunk)
         except TimeoutError:
             raise RequestTimeout(
                 "Request body was not received in time", headers=dict(_CLOSE)
             ) from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
+
+    def _hold(self, body: bytes, limit: int) -> bytes:
+        if len(body) > limit:
+            raise _too_large(limit)
+        self._budget.take(len(body))
+        self._held += len(body)
+        return body
 
     def release(self) -> None:
         self._budget.give(self._held)
         self._held = 0
+
+
+def ready(receive: Receive) -> bool:
+    """Whether ``receive`` is uvicorn's channel holding a whole body (or a disconnect), so
+    that awaiting it returns at once: its protocol has parsed the end of the message (small
+    bodies arrive with their head). Any other channel may wait, so it gets the deadline."""
+    cycle = getattr(receive, "__self__", None)
+    event = getattr(cycle, "message_event", None)
+    return (
+        isinstance(event, asyncio.Event)
+        and event.is_set()
+        and getattr(cycle, "more_body", True) is False
+        and getattr(cycle, "waiting_for_100_continue", True) is False
+    )
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

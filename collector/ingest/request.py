@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from collector.errors import CollectorError
 
@@ -22,10 +22,10 @@ PROBLEM_JSON = "application/problem+json"
 _SYNC_KEYS = {"syncvalidation": "syncValidation", "synchronousvalidation": "synchronousValidation"}
 
 
-@dataclass(frozen=True, slots=True)
-class IngestRequest:
+class IngestRequest(NamedTuple):
     """The request head as data. ``sync_key`` is the spelling of the sync-validation flag
-    the client used (it names the member of the answer), ``sync`` its value."""
+    the client used (it names the member of the answer), ``sync`` its value. One per request:
+    a named tuple, cheaper to make than a frozen dataclass."""
 
     inlet_id: str
     content_type: str | None = None

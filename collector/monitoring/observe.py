@@ -29,6 +29,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+# Route templates are bounded (unmatched paths are one label); this bounds the cache anyway.
+_MAX_CHILDREN = 4096
 
 
 def route_of(scope: Scope) -> str:
@@ -74,14 +76,36 @@ class Observe:
         # Resolved per request: the objects open in the lifespan, after the middleware is built.
         self._metrics = metrics
         self._access_log = access_log
+        # The labelled samples of each (route, method, status) seen, for ``_children_of``.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children_of: Metrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         log = self._access_log()
-        request_id = _request_id(scope) if log is not None else None
+        if log is not None:
+            await self._logged(scope, receive, send, log)
+            return
+        # Without an access log only the status is watched: one closure, no dicts.
+        started = time.perf_counter()
+        status = 500
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    async def _logged(self, scope: Scope, receive: Receive, send: Send, log: AccessLog) -> None:
+        started = time.perf_counter()
+        request_id = _request_id(scope)
         sent = {"status": 500, "bytes": 0}
         received = {"bytes": 0}
 
@@ -98,36 +122,44 @@ class Observe:
                 sent["bytes"] += len(message.get("body", b""))
             await send(message)
 
-        send_on = (
-            watching_send if request_id is None else _with_request_id(watching_send, request_id)
-        )
         try:
-            await self.app(scope, counting_receive, send_on)
+            await self.app(scope, counting_receive, _with_request_id(watching_send, request_id))
         finally:
             self._record(scope, sent["status"], time.perf_counter() - started)
-            if log is not None:
-                log.write(
-                    {
-                        "time": time.time(),
-                        "requestId": request_id,
-                        "client": (scope.get("client") or ("", 0))[0],
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "route": route_of(scope),
-                        "status": sent["status"],
-                        "bytesIn": received["bytes"],
-                        "bytesOut": sent["bytes"],
-                        "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                    }
-                )
+            log.write(
+                {
+                    "time": time.time(),
+                    "requestId": request_id,
+                    "client": (scope.get("client") or ("", 0))[0],
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route_of(scope),
+                    "status": sent["status"],
+                    "bytesIn": received["bytes"],
+                    "bytesOut": sent["bytes"],
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = route_of(scope)
-        method = scope["method"]
         metrics = self._metrics()
-        if metrics is not None:
-            metrics.requests.labels(route, method, str(status)).inc()
-            metrics.duration.labels(route, method).observe(elapsed)
+        if metrics is None:
+            return
+        if metrics is not self._children_of:  # a new app lifespan: new metric objects
+            self._children.clear()
+            self._children_of = metrics
+        key = (route_of(scope), scope["method"], status)
+        children = self._children.get(key)
+        if children is None:
+            route, method, _ = key
+            children = (
+                metrics.requests.labels(route, method, str(status)),
+                metrics.duration.labels(route, method),
+            )
+            if len(self._children) < _MAX_CHILDREN:
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
 
 def _request_id(scope: Scope) -> str:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from collector.control.settings import Settings
 from collector.monitoring.metrics import Metrics
@@ -20,6 +21,7 @@ from collector.monitoring.samples import metrics_dir
 from collector.monitoring.series import MinuteCounters, ttp_bucket
 
 FLUSH_SECONDS = 1.0
+_MAX_DATASETS = 4096
 
 
 def monitoring_db(settings: Settings) -> Path:
@@ -33,6 +35,8 @@ class Observer:
             monitoring_db(settings), retention_days=settings.monitoring_retention_days, clock=clock
         )
         self._clock = clock
+        # The labelled message counters of each (dataset, kind) seen (bounded: see ``_count``).
+        self._messages: dict[tuple[str, str], Any] = {}
 
     # -- what is reported ----------------------------------------------------------------
 
@@ -51,8 +55,15 @@ class Observer:
         self.counters.add("bytes", size, org=org, inlet=inlet)
         for (dataset, outcome), n in outcomes.items():
             self.counters.add(outcome, n, org=org, inlet=inlet, dataset=dataset)
-            kind = "accepted" if outcome == "accepted" else "failed"
-            self.metrics.messages.labels(dataset, kind).inc(n)
+            self._count(dataset, "accepted" if outcome == "accepted" else "failed", n)
+
+    def _count(self, dataset: str, kind: str, n: int) -> None:
+        counter = self._messages.get((dataset, kind))
+        if counter is None:
+            counter = self.metrics.messages.labels(dataset, kind)
+            if len(self._messages) < _MAX_DATASETS:
+                self._messages[(dataset, kind)] = counter
+        counter.inc(n)
 
     def refused(self, *, org: str, inlet: str, status: int) -> None:
         """A whole request refused (``throttled`` for 429s, else ``rejected:<status>``)."""

@@ -54,6 +54,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._head_timeout = _head_timeout()
         self._max_head = config.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_BYTES
         self._head_timer: asyncio.TimerHandle | None = None
+        # When the head being received started (loop time), None once it is complete. The
+        # timer is not re-armed per request: when it fires it checks this and, for a head
+        # that started since, sleeps again for what that head has left.
+        self._head_started: float | None = None
         # Between the end of a request body and the end of the next request's headers.
         self._in_head = True
         self._head_bytes = 0
@@ -65,7 +69,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
-        self._arm()
+        self._head_started = self.loop.time()
+        self._arm(self._head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -91,15 +96,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        if self._head_started is None:
+            self._head_started = self.loop.time()
         if self._head_timer is None:
-            self._arm()
+            self._arm(self._head_timeout)
 
     def on_headers_complete(self) -> None:
         parsed = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         self._in_head = False
         self._head_bytes = 0
         self._head_tail = b""
-        self._disarm()
+        self._head_started = None  # the timer, if pending, finds no head to time
         if self._refused:
             return
         if parsed > self._max_head:  # a head that followed a body in the same read
@@ -118,8 +125,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     # deadline
 
-    def _arm(self) -> None:
-        self._head_timer = self.loop.call_later(self._head_timeout, self._head_expired)
+    def _arm(self, seconds: float) -> None:
+        self._head_timer = self.loop.call_later(seconds, self._head_expired)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -128,7 +135,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _head_expired(self) -> None:
         self._head_timer = None
-        if not self._in_head or self.transport.is_closing():
+        started = self._head_started
+        if started is None or not self._in_head or self.transport.is_closing():
+            return  # no head on its way: the next one arms the timer again
+        left = started + self._head_timeout - self.loop.time()
+        if left > 0:  # a later head than the one the timer was set for
+            self._arm(left)
             return
         if self._head_bytes == 0:
             self.transport.close()  # an idle connection: nothing to answer

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from collector.control.settings import Settings
-from collector.errors import Overloaded, PayloadTooLarge, RequestTimeout
+from collector.errors import Overloaded, PayloadTooLarge, RequestTimeout, UnknownXdmFormat
 from collector.ingest.receiver import BodyBudget, Upload
 
 
@@ -92,5 +92,66 @@ def test_a_body_that_stops_arriving_gets_a_408(settings: Settings) -> None:
             await upload.read()
         upload.release()
         assert budget.held == 0
+
+    asyncio.run(scenario())
+
+
+def _uvicorn_cycle(transport: asyncio.Transport, event: asyncio.Event) -> Any:
+    """uvicorn's own request cycle (its ``receive`` is what the app gets under uvicorn)."""
+    import logging
+
+    from uvicorn.protocols.http.flow_control import FlowControl
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    log = logging.getLogger("test")
+    return RequestResponseCycle(
+        scope={"type": "http"},  # type: ignore[typeddict-item]
+        transport=transport,
+        flow=FlowControl(transport),
+        logger=log,
+        access_logger=log,
+        access_log=False,
+        default_headers=[],
+        message_event=event,
+        expect_100_continue=False,
+        keep_alive=True,
+        on_response=lambda: None,
+    )
+
+
+def test_a_body_uvicorn_holds_whole_is_read_at_once(settings: Settings) -> None:
+    """``ready``: uvicorn's channel with the whole body parsed answers without waiting, so no
+    deadline is armed; with more to come, or another channel, the deadline applies."""
+    import socket
+
+    from collector.ingest.receiver import ready
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+        try:
+            event = asyncio.Event()
+            cycle = _uvicorn_cycle(transport, event)  # type: ignore[arg-type]
+            cycle.body.extend(b"x" * 10)
+            assert not ready(cycle.receive)  # nothing parsed to its end yet
+            event.set()
+            assert not ready(cycle.receive)  # a first chunk, more to come
+            cycle.more_body = False
+            assert ready(cycle.receive)
+            assert not ready(channel(b"x").get)
+            budget = BodyBudget(100)
+            upload = Upload(cycle.receive, "10", settings, budget)
+            assert await upload.read() == b"x" * 10
+            assert budget.held == 10
+            upload.release()
+            cycle.disconnected = True
+            event.set()
+            with pytest.raises(UnknownXdmFormat):
+                await Upload(cycle.receive, None, settings, budget).read()
+            assert budget.held == 0
+        finally:
+            transport.close()
+            theirs.close()
 
     asyncio.run(scenario())

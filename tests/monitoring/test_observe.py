@@ -110,3 +110,22 @@ def test_the_grafana_dashboard_queries_only_metrics_we_export(tmp_path: Path) ->
         assert (
             f"# TYPE {base.removesuffix('_total')} " in exported or f"# TYPE {base} " in exported
         ), name
+
+
+def test_repeated_requests_and_a_new_metrics_object_are_all_counted(tmp_path: Path) -> None:
+    """The labelled samples are kept per (route, method, status) for the metrics object of
+    the current lifespan; a new lifespan's object gets its own."""
+    current = {"metrics": Metrics(tmp_path / "one")}
+    inner = Starlette(routes=[Route("/health", _ok)])
+    client = TestClient(Observe(inner, metrics=lambda: current["metrics"], access_log=lambda: None))
+    for _ in range(3):
+        client.get("/health")
+    first = current["metrics"]
+    current["metrics"] = Metrics(tmp_path / "two")
+    client.get("/health")
+    line = 'http_requests_total{code="200",method="GET",route="/health"} '
+    assert line + "3.0" in first.render().decode()
+    assert line + "1.0" in current["metrics"].render().decode()
+    assert 'http_request_duration_seconds_count{method="GET",route="/health"} 1.0' in (
+        current["metrics"].render().decode()
+    )
