@@ -159,27 +159,26 @@ class Projector:
     def _parse(
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
     ) -> Iterator[Message]:
-        parse = self._parser.parse
+        parse_many = self._parser.parse_many
         lists = self.allowlist.lists()
         for chunk in chunks:
             info = datasets.get(chunk.dataset_id)
             if info is None:
                 continue
-            for index, line in enumerate(chunk.lines):
-                try:
-                    message = parse(line, info)
-                    allowed = lists.get(message.inlet_id) if message.inlet_id else None
-                    if allowed is not None:
-                        _drop_identities(message, allowed, counters)
-                    yield message
-                except CorruptLine as exc:
+            for index, message in enumerate(parse_many(chunk.lines, info)):
+                if isinstance(message, CorruptLine):
                     counters["corrupt_lines"] += 1
                     log.warning(
                         "skipping corrupt lake line %s ending at byte %d: %s",
                         chunk.segment,
                         chunk.offset_after(index),
-                        exc,
+                        message,
                     )
+                    continue
+                allowed = lists.get(message.inlet_id) if message.inlet_id and lists else None
+                if allowed is not None:
+                    _drop_identities(message, allowed, counters)
+                yield message
 
     def _apply(self, messages: list[Message], counters: Counter[str]) -> None:
         apply_batch(
