@@ -114,6 +114,12 @@ class Graph:
 
     def link(self, message: Message) -> Key | None:
         """Link the identities of ``message``; return a key whose graph the message belongs to."""
+        if len(message.identities) == 1:  # the usual event: one identity, often a known one
+            identity = message.identities[0]
+            known = self.known.get(identity.key)
+            if known is not None:
+                self._touch(known, identity)
+                return identity.key
         graph: str | None = None
         handle: Key | None = None
         fresh: list[Identity] = []
