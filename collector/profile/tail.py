@@ -24,7 +24,7 @@ from collector.lake.hours import GRACE_MS, RESCAN_SECONDS, HourIndex
 from collector.lake.lines import compacted_lines
 
 _MAX_LINE = 16 << 20  # a longer line is never a valid message: it is skipped
-_MAX_READ = 64 << 20  # at most this much of one segment per batch (20,000 lines of ~2 KB fit)
+_MAX_READ = 128 << 20  # at most this much of one segment per batch (50,000 lines of ~2 KB fit)
 _MIN_READ = 64 << 10
 
 
