@@ -110,7 +110,7 @@ class Parser:
                 append(self._parse_or_error(line, dataset))
                 continue
             xaction_id = doc.xaction_id
-            org = doc.org_id or dataset_org
+            org = intern(doc.org_id) if doc.org_id else dataset_org
             identity_map = head.identity_map
             identities = identities_of(identity_map, org)
             if identities is None or not xaction_id:
