@@ -85,7 +85,7 @@ class Settings:
     # The projector (profile store), started and supervised by ``collector serve``.
     run_projector: bool = True
     projector_poll_ms: int = 20
-    projector_batch_size: int = 20_000
+    projector_batch_size: int = 50_000
     projector_cache_identities: int = 100_000  # identity-graph rows kept, ~0.7 KB each
 
     # Lifetime of the access tokens POST /ims/token/v3 issues, in seconds (AEP's: 24 h).

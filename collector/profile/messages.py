@@ -15,14 +15,22 @@ for JSON syntax but not decoded; the entity must be valid UTF-8.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from sys import intern
 from typing import Any, Literal
 
 import msgspec
 
 from collector.profile.catalog import DatasetInfo
-from collector.profile.identities import Identity, extract
+from collector.profile.identities import (
+    AUTH_STATES,
+    MAX_CODE_LENGTH,
+    MAX_ID_LENGTH,
+    Identity,
+    extract,
+)
 
 
 class CorruptLine(ValueError):
@@ -62,6 +70,10 @@ class Message:
     inlet_id: str | None = None  # the inlet that accepted it (None: written by a command)
 
 
+_STATES = {state: state for state in AUTH_STATES}
+_MAX_CODES = 4096  # namespace codes remembered by ``Parser.parse_many``
+
+
 class Parser:
     """Reusable decoders (msgspec compiles one per type)."""
 
@@ -69,6 +81,107 @@ class Parser:
         self._line = msgspec.json.Decoder(_Line)
         self._head = msgspec.json.Decoder(_EventHead)
         self._any = msgspec.json.Decoder()
+        self._codes: dict[str, tuple[str, str]] = {}  # code as sent -> (stripped, namespace)
+
+    def parse_many(
+        self, lines: Sequence[bytes | memoryview], dataset: DatasetInfo
+    ) -> list[Message | CorruptLine]:
+        """``parse`` of each line, in order (a ``CorruptLine`` in place of a corrupt line).
+
+        The events of a dataset whose schema marks no identity field, i.e. nearly every line,
+        take a shorter path: the same decoders, with the checks of ``extract`` done in one
+        loop. Any line that path does not take as is (a malformed or repeated identity, no
+        ``xactionId``, a line that does not decode) goes through ``parse`` itself, so the
+        result is the same as calling ``parse`` line by line."""
+        if dataset.kind != "event" or dataset.event_fields:
+            return [self._parse_or_error(line, dataset) for line in lines]
+        out: list[Message | CorruptLine] = []
+        append = out.append
+        decode_line, decode_head = self._line.decode, self._head.decode
+        identities_of = self._identities
+        dataset_id, dataset_org = dataset.id, dataset.org_id
+        for line in lines:
+            try:
+                doc = decode_line(line)
+                raw = doc.entity
+                text = str(raw, "utf-8")
+                head = decode_head(raw)
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                append(self._parse_or_error(line, dataset))
+                continue
+            xaction_id = doc.xaction_id
+            org = intern(doc.org_id) if doc.org_id else dataset_org
+            identity_map = head.identity_map
+            identities = identities_of(identity_map, org)
+            if identities is None or not xaction_id:
+                append(self._parse_or_error(line, dataset))
+                continue
+            event_id = head.event_id
+            received_ms = doc.received_time_ms
+            append(
+                Message(
+                    org,
+                    dataset_id,
+                    xaction_id,
+                    received_ms,
+                    "event",
+                    {} if identity_map is None else {"identityMap": identity_map},
+                    text,
+                    _ms(head.timestamp, received_ms),
+                    identities,
+                    0,
+                    event_id if isinstance(event_id, str) and event_id else xaction_id,
+                    len(raw),
+                    doc.inlet_id,
+                )
+            )
+        return out
+
+    def _parse_or_error(
+        self, line: bytes | memoryview, dataset: DatasetInfo
+    ) -> Message | CorruptLine:
+        try:
+            return self.parse(line, dataset)
+        except CorruptLine as exc:
+            return exc
+
+    def _identities(self, identity_map: object, org: str) -> list[Identity] | None:
+        """The identities of a well-formed ``identityMap`` as ``extract`` finds them; None when
+        anything in it is malformed or repeated (``extract`` then counts what it ignores)."""
+        if identity_map is None:
+            return []
+        if type(identity_map) is not dict:
+            return None
+        found: list[Identity] = []
+        codes = self._codes
+        for code, items in identity_map.items():
+            names = codes.get(code)
+            if names is None:
+                stripped = code.strip()
+                if not 0 < len(stripped) <= MAX_CODE_LENGTH:
+                    return None
+                if len(codes) >= _MAX_CODES:
+                    codes.clear()
+                stripped = intern(stripped)
+                names = codes[code] = (stripped, intern(stripped.lower()))
+            if type(items) is not list:
+                return None
+            for item in items:
+                if type(item) is not dict:
+                    return None
+                value = item.get("id")
+                if type(value) is not str or not 0 < len(value) <= MAX_ID_LENGTH or value.isspace():
+                    return None
+                state = item.get("authenticatedState")
+                state = _STATES.get(state, "ambiguous") if type(state) is str else "ambiguous"
+                found.append(
+                    Identity(names[1], value, names[0], item.get("primary") is True, state, org)
+                )
+        if len(found) > 1:
+            if len({(i.namespace, i.id) for i in found}) != len(found):
+                return None
+            found.sort(key=_secondary)
+        return found
 
     def parse(self, line: bytes | memoryview, dataset: DatasetInfo) -> Message:
         try:
@@ -131,6 +244,10 @@ class Parser:
 def parse(line: bytes | memoryview, dataset: DatasetInfo) -> Message:
     """One line with a fresh ``Parser`` (the projector keeps one)."""
     return Parser().parse(line, dataset)
+
+
+def _secondary(identity: Identity) -> bool:
+    return not identity.primary
 
 
 def _ms(value: object, default: int) -> int:

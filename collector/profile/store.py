@@ -24,9 +24,10 @@ _BUSY_TIMEOUT_MS = 10_000
 # cut the cost of writing an event (insert, commit, checkpoint) from 36 to 26 us. A store
 # keeps the page size it was created with; ``collector replay`` builds a new file.
 PAGE_SIZE = 16_384
+CACHE_MB = 64  # the writer's page cache (the projector raises it while catching up)
 
 
-def connect_writer(path: Path, *, cache_mb: int = 64) -> sqlite3.Connection:
+def connect_writer(path: Path, *, cache_mb: int = CACHE_MB) -> sqlite3.Connection:
     """A writer connection (WAL, synchronous=NORMAL) on a migrated store; explicit BEGIN/COMMIT."""
     conn = sqlite.connect(
         path,
