@@ -101,6 +101,7 @@ class Parser:
         self._typed = msgspec.json.Decoder(_TypedHead)
         self._any = msgspec.json.Decoder()
         self._codes: dict[str, tuple[str, str]] = {}  # code as sent -> (stripped, namespace)
+        self.corrupt = 0  # lines ``parse_many`` returned a ``CorruptLine`` for, so far
 
     def parse_many(
         self, lines: Sequence[bytes | memoryview], dataset: DatasetInfo
@@ -163,6 +164,7 @@ class Parser:
         try:
             return self.parse(line, dataset)
         except CorruptLine as exc:
+            self.corrupt += 1
             return exc
 
     def _identities(
