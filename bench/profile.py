@@ -15,12 +15,8 @@ batches of ``projector_batch_size``), reported twice: per CPU second of this pro
 so it holds on a machine shared with other work) and per wall second. Generation is not timed.
 ``--only small`` or ``--only large`` runs one scenario.
 
-Settling: before each measured run the bench calls ``os.sync()`` (not timed), so that the
-lake it has just generated, and in the 1M scenario the 2 GB store the seed run has just
-written, are on disk. Otherwise the kernel writes those pages back while the projector runs,
-and part of that work is charged to the projector's system time (the same 1M run took 2.8 to
-6.3 s of system time, see BENCHMARKS.md). A deployed projector reads a lake written over time
-whose pages the kernel wrote back long ago. The system time is reported beside the CPU time.
+The system time (the kernel's share: page writes, page faults) is printed beside the CPU
+time: it is what varies most between runs of the 1M scenario (see BENCHMARKS.md).
 
 ``--latency`` measures time to profile instead: a writer appends lines to a lake segment at a
 steady rate (``--rate``, 100 lines every 10 ms, each stamped with its write time as
@@ -128,7 +124,6 @@ class Run:
 
 
 def _project(settings: Settings) -> Run:
-    os.sync()  # see "Settling" in the module's docstring
     projector = Projector(settings)
     try:
         wall, cpu, system = time.perf_counter(), time.process_time(), os.times().system
