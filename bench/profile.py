@@ -15,6 +15,9 @@ batches of ``projector_batch_size``), reported twice: per CPU second of this pro
 so it holds on a machine shared with other work) and per wall second. Generation is not timed.
 ``--only small`` or ``--only large`` runs one scenario.
 
+The system time (the kernel's share: page writes, page faults) is printed beside the CPU
+time: it is what varies most between runs of the 1M scenario (see BENCHMARKS.md).
+
 ``--latency`` measures time to profile instead: a writer appends lines to a lake segment at a
 steady rate (``--rate``, 100 lines every 10 ms, each stamped with its write time as
 ``receivedTimeMs``), the projector runs in its own supervised process (``ProjectorProcess``,
@@ -26,6 +29,7 @@ collector acknowledges) to visibility, without the HTTP hop.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import tempfile
@@ -108,6 +112,7 @@ class Run:
     lines: int
     wall: float
     cpu: float
+    system: float  # the kernel's share of ``cpu`` (writes, page faults)
 
     @property
     def per_cpu_second(self) -> float:
@@ -121,9 +126,14 @@ class Run:
 def _project(settings: Settings) -> Run:
     projector = Projector(settings)
     try:
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, system = time.perf_counter(), time.process_time(), os.times().system
         lines = projector.catch_up()
-        return Run(lines, time.perf_counter() - wall, time.process_time() - cpu)
+        return Run(
+            lines,
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+            os.times().system - system,
+        )
     finally:
         projector.close()
 
@@ -134,7 +144,8 @@ def _report(name: str, run: Run, target: int | None) -> None:
     if target is not None:
         verdict = f" (target {target:,}: {'met' if cpu_rate >= target else 'MISSED'})"
     print(
-        f"{name:<30} {run.lines:>9,} events; CPU {run.cpu:6.1f} s = {cpu_rate:>7,.0f}/s;"
+        f"{name:<30} {run.lines:>9,} events; CPU {run.cpu:6.1f} s = {cpu_rate:>7,.0f}/s"
+        f" (system {run.system:4.1f} s);"
         f" wall {run.wall:6.1f} s = {wall_rate:>7,.0f}/s{verdict}",
         flush=True,
     )

@@ -86,6 +86,7 @@ def _apply(
     kept: list[Message] = []
     malformed = no_identity = erased_skipped = 0
     event_max, record_max = limits.event_max_bytes, limits.record_max_bytes
+    erased = erased if erased else None  # an empty ledger: no call per message
     for m in messages:
         malformed += m.malformed_identities
         if m.size > (event_max if m.kind == "event" else record_max):
@@ -94,7 +95,7 @@ def _apply(
             last_xid[key] = m.xaction_id
         elif not m.identities:
             no_identity += 1
-        elif erased and erased.erased(m.org_id, m.identities, m.received_ms):
+        elif erased is not None and erased.erased(m.org_id, m.identities, m.received_ms):
             erased_skipped += 1
         else:
             kept.append(m)
@@ -106,41 +107,57 @@ def _apply(
 
     graph = Graph(conn, limits.graph_max_identities, applied_at, cache)
     graph.load(kept)
-    handles = [graph.link(m) for m in kept]
+    link = graph.link
+    owners = [link(m) for m in kept]
 
     # After linking, an identity's profile is its graph's final name.
-    known = graph.known
-    events = []
     records: dict[tuple[str, str], tuple[merge.Tree, int]] = {}
     record_xids = []
-    for m, handle in zip(kept, handles, strict=True):
-        if handle is None:
-            continue
-        pid = known[handle].profile_id
-        if m.kind == "event":
-            events.append(
-                (
-                    m.org_id,
-                    m.dataset_id,
-                    m.event_id,
-                    pid,
-                    m.time_ms,
-                    m.received_ms,
-                    m.xaction_id,
-                    m.entity_json,
+    if all(m.kind == "event" for m in kept):  # the usual batch: its rows in one comprehension
+        events = [
+            (
+                m.org_id,
+                m.dataset_id,
+                m.event_id,
+                owner.profile_id,
+                m.time_ms,
+                m.received_ms,
+                m.xaction_id,
+                m.entity_json,
+            )
+            for m, owner in zip(kept, owners, strict=True)
+            if owner is not None
+        ]
+    else:
+        events = []
+        for m, owner in zip(kept, owners, strict=True):
+            if owner is None:
+                continue
+            pid = owner.profile_id
+            if m.kind == "event":
+                events.append(
+                    (
+                        m.org_id,
+                        m.dataset_id,
+                        m.event_id,
+                        pid,
+                        m.time_ms,
+                        m.received_ms,
+                        m.xaction_id,
+                        m.entity_json,
+                    )
                 )
-            )
-        else:
-            record_xids.append((m.xaction_id,))
-            tree = merge.stamp(m.entity, m.time_ms, m.xaction_id)
-            previous = records.get((pid, m.dataset_id))
-            if previous is not None:
-                tree = merge.merge(previous[0], tree)
-            records[(pid, m.dataset_id)] = (
-                tree,
-                max(m.received_ms, previous[1] if previous else 0),
-            )
-            graph.touch_modified(pid, m.received_ms)
+            else:
+                record_xids.append((m.xaction_id,))
+                tree = merge.stamp(m.entity, m.time_ms, m.xaction_id)
+                previous = records.get((pid, m.dataset_id))
+                if previous is not None:
+                    tree = merge.merge(previous[0], tree)
+                records[(pid, m.dataset_id)] = (
+                    tree,
+                    max(m.received_ms, previous[1] if previous else 0),
+                )
+                graph.touch_modified(pid, m.received_ms)
 
     graph.flush()
     inserted = conn.executemany(

@@ -126,14 +126,16 @@ class Graph:
 
     # -- linking ------------------------------------------------------------------
 
-    def link(self, message: Message) -> Key | None:
-        """Link the identities of ``message``; return a key whose graph the message belongs to."""
+    def link(self, message: Message) -> Ident | None:
+        """Link the identities of ``message``; return the row of an identity whose graph the
+        message belongs to (its ``profile_id`` follows renames until the batch is flushed)."""
         if len(message.identities) == 1:  # the usual event: one identity, often a known one
             identity = message.identities[0]
             known = self.known.get(identity.key)
             if known is not None:
-                self._touch(known, identity)
-                return identity.key
+                if known.primary != identity.primary or known.state != identity.authenticated_state:
+                    self._touch(known, identity)
+                return known
         graph: str | None = None
         handle: Key | None = None
         fresh: list[Identity] = []
@@ -155,7 +157,7 @@ class Graph:
                 self._create(identity, message)
             else:
                 graph = self._join(graph, identity, message)
-        return handle
+        return None if handle is None else self.known[handle]
 
     def _touch(self, known: Ident, identity: Identity) -> None:
         if known.primary != identity.primary or known.state != identity.authenticated_state:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from collector.control.settings import Settings
 from collector.profile import store
@@ -139,7 +139,7 @@ class Projector:
     def _step(
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
     ) -> None:
-        messages = list(self._parse(chunks, datasets, counters))
+        messages = self._parse(chunks, datasets, counters)
         with self._transaction():
             self._check_data_version()
             self._refresh_erasures()
@@ -177,14 +177,20 @@ class Projector:
 
     def _parse(
         self, chunks: list[Chunk], datasets: dict[str, DatasetInfo], counters: Counter[str]
-    ) -> Iterator[Message]:
-        parse_many = self._parser.parse_many
+    ) -> list[Message]:
+        parser = self._parser
         lists = self.allowlist.lists()
+        messages: list[Message] = []
         for chunk in chunks:
             info = datasets.get(chunk.dataset_id)
             if info is None:
                 continue
-            for index, message in enumerate(parse_many(chunk.lines, info)):
+            corrupt = parser.corrupt
+            parsed = parser.parse_many(chunk.lines, info)
+            if parser.corrupt == corrupt and not lists:  # the usual chunk: nothing to look at
+                messages.extend(cast("list[Message]", parsed))
+                continue
+            for index, message in enumerate(parsed):
                 if isinstance(message, CorruptLine):
                     counters["corrupt_lines"] += 1
                     log.warning(
@@ -197,7 +203,8 @@ class Projector:
                 allowed = lists.get(message.inlet_id) if message.inlet_id and lists else None
                 if allowed is not None:
                     _drop_identities(message, allowed, counters)
-                yield message
+                messages.append(message)
+        return messages
 
     def _apply(self, messages: list[Message], counters: Counter[str]) -> None:
         apply_batch(

@@ -63,6 +63,8 @@ def test_a_regular_event_and_every_irregular_line_parse_as_parse_does() -> None:
         _line({"identityMap": {"ECID": [{"id": 7}, {"id": "ok"}]}}),
         _line({"identityMap": {"ECID": [{"id": "  "}]}}),
         _line({"identityMap": {"ECID": [{"id": "x" * 1025}]}}),
+        _line({"identityMap": {"ECID": [{"id": "x" * 1024, "extra": {"a": [1, None]}}]}}),
+        _line({"identityMap": None, "_id": "e2"}),
         _line({"identityMap": {"  ": [{"id": "e"}]}}),
         _line({"identityMap": {"N" * 129: [{"id": "e"}]}}),
         _line({"identityMap": [{"id": "e"}]}),
@@ -104,10 +106,14 @@ def test_regular_events_do_not_take_the_line_by_line_path(monkeypatch: pytest.Mo
     monkeypatch.setattr(parser, "parse", lambda line, dataset: calls.append(line))
     entity = {"_id": "e1", "identityMap": {"ECID": [{"id": "v1"}], "Email": [{"id": "a@x.com"}]}}
     lines = [_line(entity, xactionId=f"1:1:{i}") for i in range(3)]
+    longest = {"identityMap": {"ECID": [{"id": "x" * 1024, "extra": [1], "primary": 1}]}}
+    lines += [_line(longest), _line({"identityMap": None})]
     assert all(isinstance(m, Message) for m in parser.parse_many(lines, EVENTS))
     assert calls == []
     parser.parse_many([_line({"identityMap": {"ECID": [{"id": 1}]}})], EVENTS)
     assert len(calls) == 1
+    parser.parse_many([_line({"identityMap": {"ECID": [{"id": "x" * 1025}]}})], EVENTS)
+    assert len(calls) == 2
 
 
 _ids = st.one_of(
