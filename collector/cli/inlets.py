@@ -12,6 +12,7 @@ import click
 from collector.cli.options import data_dir_option, json_option
 from collector.cli.output import emit
 from collector.control import audit
+from collector.control.datastreams import Datastreams, explicit
 from collector.control.plane import ControlPlane, ControlPlaneError, Inlet
 from collector.control.settings import Settings
 
@@ -45,12 +46,18 @@ def inlets_update(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Change an inlet; options not given are kept."""
+    """Change an inlet; options not given are kept.
+
+    The inlet of a datastream takes only origins listed exactly (no ``*``, no wildcard): the
+    Web SDK sends credentials, and the Edge routes echo only an exact origin.
+    """
     if origins and no_origins:
         raise click.UsageError("--origin and --no-origins exclude each other")
     settings = Settings.from_env(data_dir=data_dir)
     control = ControlPlane(settings.control_db_path)
     try:
+        if origins and any(s.inlet_id == inlet_id for s in Datastreams(control).list()):
+            origins = explicit(origins)
         inlet = control.update_inlet(
             inlet_id,
             name=name,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
@@ -45,7 +46,7 @@ def connect(
     if page_size is not None and conn.execute("PRAGMA page_count").fetchone()[0] == 0:
         conn.execute(f"PRAGMA page_size={int(page_size)}")  # only a new, empty file takes it
     if wal:
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn, busy_timeout_ms)
     if synchronous is not None:
         conn.execute(f"PRAGMA synchronous={synchronous}")
     if cache_mb is not None:
@@ -53,6 +54,26 @@ def connect(
         conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Switch a file to WAL, waiting out other processes doing the same.
+
+    Changing the journal mode of a new file needs its exclusive lock, and SQLite answers
+    "database is locked" at once (the busy handler is not called there) when another process
+    holds it: workers and the projector starting together on a fresh data directory do. So
+    the switch is retried until the busy timeout, and skipped once the file is in WAL.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def connect_read_only(

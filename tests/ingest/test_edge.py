@@ -250,6 +250,12 @@ def test_datastreams_cli_round_trip(tmp_path: Path, settings: Settings) -> None:
     assert listed[0]["allowed_origins"] == [ORIGIN]
     renamed = run(main, ["datastreams", "update", stream_id, "--name", "web2", "--json", *base])
     assert orjson.loads(renamed.output)["name"] == "web2"
+    # Its inlet, changed as an inlet: still only exact origins (a pattern would never match).
+    inlet_id = listed[0]["inlet_id"]
+    pattern = run(main, ["inlets", "update", inlet_id, "--origin", "https://*.shop.test", *base])
+    assert pattern.exit_code == 1 and "not allowed for a datastream" in pattern.output
+    exact = run(main, ["inlets", "update", inlet_id, "--origin", "https://www.shop.test", *base])
+    assert exact.exit_code == 0, exact.output
     assert run(main, ["datastreams", "delete", stream_id, *base]).exit_code == 0
     missing = run(main, ["datastreams", "show", stream_id, *base])
     assert missing.exit_code != 0 and "no datastream" in missing.output
