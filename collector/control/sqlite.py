@@ -108,15 +108,21 @@ def read_only_uri(path: Path) -> str:
     return f"file:{quote(str(path.resolve()))}?mode=ro"
 
 
+def main_file(db: Database) -> str:
+    """The path of ``db``'s main database file ("" for an in-memory database)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file or "")
+    return ""
+
+
 def migrate(db: Database, migrations: Migrations) -> list[str]:
     """Apply the pending ``migrations`` to ``db``; returns the names applied.
 
     The pending set is read and applied while holding ``<file>.migrate.lock`` (``flock``), so a
     second process waits and then finds nothing left to do. An in-memory database needs no lock.
     """
-    main = next(
-        (f for _, name, f in db.execute("PRAGMA database_list").fetchall() if name == "main"), ""
-    )
+    main = main_file(db)
     if not main:
         pending = [m.name for m in migrations.pending(db)]
         migrations.apply(db)

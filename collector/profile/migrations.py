@@ -49,19 +49,12 @@ def _tenant_scope(db: Database) -> None:
     db.execute(_TENANT_SUMMARY)
     db.execute("PRAGMA secure_delete=FAST")
     if legacy:
-        key = ledger.secret(Path(_main_file(db)).parent)
+        key = ledger.secret(Path(sqlite.main_file(db)).parent)
         db.conn.executemany(
             "INSERT OR IGNORE INTO erasure_ledger (org_id, sandbox, digest, erased_ms, job_id)"
             " VALUES ('*', '*', ?, ?, '')",
             [(ledger.digest(key, "*", str(ns), str(i)), int(ms)) for ns, i, ms in legacy],
         )
-
-
-def _main_file(db: Database) -> str:
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return str(file)
-    raise RuntimeError("no main database")
 
 
 def apply(db: Database) -> list[str]:
