@@ -33,6 +33,8 @@ _SWEEP_EVERY = 5.0
 _WARN_EVERY = 10.0
 # Connection and read timeouts for a shared Redis storage, in seconds.
 _REDIS_TIMEOUT = 0.25
+# Limit items kept (one per quota and identity) before the cache starts over.
+_MAX_ITEMS = 10_000
 _UNITS = {"requests": "requests", "messages": "messages", "sync": "synchronous validations"}
 
 
@@ -60,7 +62,7 @@ class RateLimits:
     ) -> None:
         self.storage = storage if storage is not None else _open_storage(storage_uri)
         self._limiter = SlidingWindowCounterRateLimiter(self.storage)
-        self._items: dict[Quota, RateLimitItem] = {}
+        self._items: dict[tuple[Quota, tuple[str, ...]], RateLimitItem] = {}
         self._clock = clock or time.time
         self._monotonic = monotonic or time.monotonic
         self._failures = _failure_types(self.storage)
@@ -78,9 +80,11 @@ class RateLimits:
         """
         if quota.amount <= 0 or self._monotonic() < self._paused_until:
             return {}
-        item = self._items.get(quota)
+        item = self._items.get((quota, identity))
         if item is None:
-            item = self._items[quota] = _item(quota)
+            if len(self._items) >= _MAX_ITEMS:  # per-IP identities come and go
+                self._items.clear()
+            item = self._items[(quota, identity)] = _item(quota, identity)
         try:
             if not self._limiter.hit(item, *identity, cost=min(cost, quota.amount)):
                 raise _refusal(quota, self._headers(item, identity, refused=True))
@@ -129,9 +133,28 @@ def _refusal(quota: Quota, headers: dict[str, str]) -> RateLimited:
     )
 
 
-def _item(quota: Quota) -> RateLimitItem:
-    kind = RateLimitItemPerMinute if quota.per == "minute" else RateLimitItemPerSecond
-    return kind(quota.amount, namespace=f"xdmc-{quota.name}")
+class _PerSecond(RateLimitItemPerSecond):
+    """A limit item bound to one identity: its storage key is built once, not per hit."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, amount: int, namespace: str, identity: tuple[str, ...]) -> None:
+        RateLimitItem.__init__(self, amount, namespace=namespace)
+        self._key = RateLimitItem.key_for(self, *identity)
+
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+        return self._key
+
+
+class _PerMinute(RateLimitItemPerMinute):
+    __slots__ = ("_key",)
+    __init__ = _PerSecond.__init__
+    key_for = _PerSecond.key_for
+
+
+def _item(quota: Quota, identity: tuple[str, ...]) -> RateLimitItem:
+    kind = _PerMinute if quota.per == "minute" else _PerSecond
+    return kind(quota.amount, f"xdmc-{quota.name}", identity)
 
 
 class InlineExpiryMemoryStorage(MemoryStorage):
@@ -161,7 +184,17 @@ class InlineExpiryMemoryStorage(MemoryStorage):
 # layer on every hit. In-process counting has no storage errors to translate (whatever it
 # raises is one of ``base_exceptions``, which ``RateLimits.acquire`` catches as it catches
 # ``StorageError``): use the plain methods, which saves ~0.9 us per limit checked.
-for _name in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+for _name in (
+    "incr",
+    "get",
+    "get_expiry",
+    "check",
+    "reset",
+    "clear",
+    "acquire_sliding_window_entry",
+    "get_sliding_window",
+    "clear_sliding_window",
+):
     setattr(InlineExpiryMemoryStorage, _name, inspect.unwrap(getattr(MemoryStorage, _name)))
 
 

@@ -57,9 +57,12 @@ def parse(message: object) -> Envelope:
     if not isinstance(meta, dict) or not isinstance(entity, dict):
         raise UnknownXdmFormat()
     schema_id, legacy = _schema_of(meta)
-    header_schema = _schema_of(header, required=False)[0]
-    if header_schema is not None and header_schema != schema_id:
-        raise UnknownXdmFormat()
+    # Most clients repeat the same schemaRef in the header: equal to the one just checked.
+    ref = header.get("schemaRef")
+    if ref is None or ref != meta.get("schemaRef"):
+        header_schema = _schema_of(header, required=False)[0]
+        if header_schema is not None and header_schema != schema_id:
+            raise UnknownXdmFormat()
     org = header.get("imsOrgId")
     if org is not None and not isinstance(org, str):
         raise WrongOrg()

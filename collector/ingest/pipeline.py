@@ -37,7 +37,6 @@ from collector.errors import (
 )
 from collector.ingest import body as bodies
 from collector.ingest import envelope, numbers
-from collector.ingest.body import Lossy
 from collector.ingest.enrich import ClientInfo, XactionIds
 from collector.ingest.request import Body, IngestRequest, Result
 from collector.lake.writer import Lake, LakeEntry
@@ -120,34 +119,39 @@ class Pipeline:
     async def ingest(
         self, inlet: Inlet | None, request: IngestRequest, body: Body, *, batch: bool
     ) -> Result:
-        """Answer one request; ``inlet`` is the inlet ``request.inlet_id`` names, if any."""
+        """Answer one request; ``inlet`` is the inlet ``request.inlet_id`` names, if any.
+
+        The parsed body lives only inside ``_single_lines``/``_batch_lines``: what waits for
+        the lake is the lines and the answer, so the document is freed while it is still in
+        the cache, and a request waiting for its fsync holds no parsed JSON.
+        """
         extra: dict[str, str] = {}
         try:
             if inlet is None:
                 raise InletNotFound("Inlet is not found", inlet_id=request.inlet_id)
             if refused := origins.refusal(inlet.allowed_origins, request.origin):
                 raise refused
-            sync_key, sync = (None, False) if batch else (request.sync_key, request.sync)
             authenticated = self.guard.authenticate(inlet, request.authorization)
-            extra |= self.guard.limit_request(inlet, request.client_ip, sync=sync)
+            extra |= self.guard.limit_request(
+                inlet, request.client_ip, sync=False if batch else request.sync
+            )
             raw = await body()
+            outcomes: Counter[tuple[str, str]] = Counter()
             if batch:
                 async with self._batch_slot():
-                    document, lossy = bodies.decode_json(
-                        raw, request.content_encoding, self.settings
+                    entries, answer, received = self._batch_lines(
+                        inlet, request, authenticated, raw, extra, outcomes
                     )
-                    messages = _messages(document, self.settings.max_batch_messages)
-                    extra |= self.guard.limit_messages(inlet, len(messages))
-                    ctx = self._context(inlet, request, authenticated)
-                    outcomes: Counter[tuple[str, str]] = Counter()
-                    answer = await self._batch(ctx, messages, lossy, outcomes)
-                    self._observe(inlet, outcomes, len(messages), len(raw))
-                    return Result(207, answer, extra)
-            message, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
-            extra |= self.guard.limit_messages(inlet, 1)
-            ctx = self._context(inlet, request, authenticated)
-            outcomes = Counter()
-            answer = await self._single(ctx, message, sync_key, sync, lossy, outcomes)
+                    await self._append(entries)
+                self._observe(inlet, outcomes, received, len(raw))
+                return Result(207, answer, extra)
+            entries, answer, error = self._single_lines(
+                inlet, request, authenticated, raw, extra, outcomes
+            )
+            if entries:
+                await self._append(entries)
+            if error is not None:
+                raise error
             self._observe(inlet, outcomes, 1, len(raw))
             return Result(200, answer, extra)
         except CollectorError as err:
@@ -191,40 +195,52 @@ class Pipeline:
                 org=inlet.org_id, inlet=inlet.id, outcomes=outcomes, received=received, size=size
             )
 
-    async def _single(
+    def _single_lines(
         self,
-        ctx: Context,
-        message: object,
-        sync_key: str | None,
-        sync: bool,
-        lossy: Lossy,
+        inlet: Inlet,
+        request: IngestRequest,
+        authenticated: bool,
+        raw: bytes,
+        extra: dict[str, str],
         outcomes: Counter[tuple[str, str]],
-    ) -> dict[str, Any]:
+    ) -> tuple[list[LakeEntry], dict[str, Any], CollectorError | None]:
+        """Decode and process a single message: the lines to store, the answer, and the
+        error to answer with once the lines (a refused message's) are stored."""
+        message, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
+        extra |= self.guard.limit_messages(inlet, 1)
+        ctx = self._context(inlet, request, authenticated)
         xaction_id = self.ids.next(ctx.received_ms)
         found = numbers.entity_violations(lossy) if lossy else None
+        sync = request.sync
         entry, error, checked = self._process(ctx, message, xaction_id, sync=sync, lossy=found)
+        entries = []
         if entry is not None:
-            await self._append([entry])
+            entries.append(entry)
             outcomes[_outcome(entry, error)] += 1
-        if error is not None:
-            raise error
         answer = {
-            "inletId": ctx.inlet.id,
+            "inletId": inlet.id,
             "xactionId": xaction_id,
             "receivedTimeMs": ctx.received_ms,
-            sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
+            request.sync_key or "syncValidation": {"status": "pass"} if sync else {"skipped": True},
         }
         if not sync and checked is not None:
             answer["validation"] = checked
-        return answer
+        return entries, answer, error
 
-    async def _batch(
+    def _batch_lines(
         self,
-        ctx: Context,
-        messages: list[Any],
-        lossy: Lossy,
+        inlet: Inlet,
+        request: IngestRequest,
+        authenticated: bool,
+        raw: bytes,
+        extra: dict[str, str],
         outcomes: Counter[tuple[str, str]],
-    ) -> dict[str, Any]:
+    ) -> tuple[list[LakeEntry], dict[str, Any], int]:
+        """Decode and process a batch: the lines to store, the answer, the message count."""
+        document, lossy = bodies.decode_json(raw, request.content_encoding, self.settings)
+        messages = _messages(document, self.settings.max_batch_messages)
+        extra |= self.guard.limit_messages(inlet, len(messages))
+        ctx = self._context(inlet, request, authenticated)
         batch_id = self.ids.next(ctx.received_ms)
         entries: list[LakeEntry] = []
         responses: list[dict[str, Any]] = []
@@ -246,13 +262,13 @@ class Pipeline:
                         "message": error.message,
                     }
                 )
-        await self._append(entries)
-        return {
-            "inletId": ctx.inlet.id,
+        answer = {
+            "inletId": inlet.id,
             "batchId": batch_id,
             "receivedTimeMs": ctx.received_ms,
             "responses": responses,
         }
+        return entries, answer, len(messages)
 
     # -- message level ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import dataclasses
 import gzip
 import subprocess
@@ -149,3 +150,35 @@ def test_a_queued_batch_waits_for_a_slot_within_a_deadline(settings: Settings) -
     )
     assert 0.2 <= waited < 2.0
     assert slow.status == 207
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_no_parsed_message_is_held_while_the_lake_syncs(
+    pipeline: Pipeline, settings: Settings, batch: bool
+) -> None:
+    """A request waiting for its group fsync holds its lines, not the parsed JSON."""
+    marker = f"held-{batch}"
+    events = [web_event(_id=f"{marker}-{n}") for n in range(3 if batch else 1)]
+    raw = orjson.dumps({"messages": events} if batch else events[0])
+    del events
+    alive: list[int] = []
+    append = pipeline.lake.append
+
+    async def watching(entries: Any) -> None:
+        alive.append(sum(_is_entity_of(o, marker) for o in gc.get_objects()))
+        await append(entries)
+
+    pipeline.lake.append = watching  # type: ignore[method-assign]
+    result = run(pipeline, pipeline.control.inlet(INLET), head(), raw, batch=batch)
+    assert result.status == (207 if batch else 200)
+    assert alive == [0]
+    assert sorted(r["entity"]["_id"] for r in accepted(settings)) == sorted(
+        f"{marker}-{n}" for n in range(3 if batch else 1)
+    )
+
+
+def _is_entity_of(obj: object, marker: str) -> bool:
+    if type(obj) is not dict:
+        return False
+    value = obj.get("_id")
+    return isinstance(value, str) and value.startswith(marker)
