@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from collector.control.settings import AckMode, Settings
 from collector.errors import StorageUnavailable
@@ -43,9 +43,11 @@ from collector.lake.watermark import Watermark
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class LakeEntry:
-    """One line for the lake: ``line`` is a JSON document without its trailing newline."""
+class LakeEntry(NamedTuple):
+    """One line for the lake: ``line`` is a JSON document without its trailing newline.
+
+    A named tuple: one is made per message (a frozen dataclass costs four times as much).
+    """
 
     partition: str
     received_ms: int
@@ -75,7 +77,7 @@ class _BlockingWaiter:
         self.event.set()
 
 
-@dataclass
+@dataclass(slots=True)
 class _AsyncWaiter:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None]
