@@ -119,20 +119,10 @@ def _measure_workers(result: Run, workers: int, root: Path, log: bool) -> None:
     single = result.find(workers, "single", "collector")
     if single is not None and single.result.rps > 0:
         rate = single.result.rps / 2
-        with _collector(root, workers) as (server, _):
-            _warm(options, server, SINGLE_PATH, messages.single_template(), options.connections)
-            cpu_before = server.cpu_seconds()
-            half = paced.run(
-                server.base_url + SINGLE_PATH,
-                messages.single_template(),
-                id_mark=messages.ID_MARK,
-                user_agent=messages.user_agent(),
-                rate=rate,
-                seconds=options.seconds,
-                connections=options.half_load_connections,
-            )
-            server_cpu = (server.cpu_seconds() - cpu_before) / half.seconds
-            half = dataclasses.replace(half, server_cpu=server_cpu)
+        half = _half_load(options, root, workers, rate)
+        if half.requests == 0:  # no request got through (seen once): say why, measure again
+            _say(log, f"workers={workers} half load failed: {half.first_error}; again")
+            half = _half_load(options, root, workers, rate)
         result.half_load[workers] = half
         _say(
             log,
@@ -141,6 +131,27 @@ def _measure_workers(result: Run, workers: int, root: Path, log: bool) -> None:
             f"(from send {half.p99_sent_ms:.2f}) errors {half.errors} "
             f"server CPU {half.server_cpu:.2f} client CPU {half.client_cpu:.2f}",
         )
+
+
+def _half_load(options: Options, root: Path, workers: int, rate: float) -> paced.Result:
+    """The paced client at ``rate`` against a fresh, warmed collector."""
+    with _collector(root, workers) as (server, _):
+        _warm(options, server, SINGLE_PATH, messages.single_template(), options.connections)
+        cpu_before = server.cpu_seconds()
+        half = paced.run(
+            server.base_url + SINGLE_PATH,
+            messages.single_template(),
+            id_mark=messages.ID_MARK,
+            user_agent=messages.user_agent(),
+            rate=rate,
+            seconds=options.seconds,
+            connections=options.half_load_connections,
+        )
+        server_cpu = (server.cpu_seconds() - cpu_before) / half.seconds if half.seconds > 0 else 0.0
+        if half.requests == 0:
+            tail = "\n".join(server.log().splitlines()[-20:])
+            half = dataclasses.replace(half, first_error=f"{half.first_error}\n{tail}".strip())
+    return dataclasses.replace(half, server_cpu=server_cpu)
 
 
 def _measure(

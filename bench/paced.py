@@ -33,6 +33,8 @@ class Result:
     # CPU seconds per wall second: this client's, and the server's (filled in by the caller).
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    # What went wrong first, when anything did (an exception, or a status other than 200).
+    first_error: str = ""
 
     @property
     def rps(self) -> float:
@@ -44,6 +46,11 @@ class _Tally:
     scheduled: list[float]
     sent: list[float]
     errors: int = 0
+    first_error: str = ""
+
+    def failed(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
 
 
 def run(
@@ -120,6 +127,7 @@ async def _run(
         p99_sent_ms=_percentile(tally.sent, 99),
         max_ms=max(tally.scheduled, default=0.0),
         client_cpu=client_cpu,
+        first_error=tally.first_error,
     )
 
 
@@ -139,8 +147,8 @@ async def _connection(
     count = 0
     try:
         reader, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        tally.errors += 1
+    except OSError as exc:
+        tally.failed(f"connect: {exc!r}")
         return
     try:
         while due < end:
@@ -154,12 +162,12 @@ async def _connection(
             status = await _response(reader)
             now = time.perf_counter()
             if status != 200:
-                tally.errors += 1
+                tally.failed(f"status {status}")
             tally.scheduled.append((now - due) * 1000)
             tally.sent.append((now - sent) * 1000)
             due += interval
-    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-        tally.errors += 1
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+        tally.failed(f"request {count}: {exc!r}")
     finally:
         writer.close()
 
