@@ -4,11 +4,12 @@ for an admin without one), and recording a change in the audit log as that user.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.requests import Request
+from starlette.responses import Response
 
-from collector.console.page import actor
+from collector.console.page import actor, render
 from collector.control import audit
 from collector.control.plane import ControlPlane
 from collector.guard.sessions import SignedIn
@@ -56,3 +57,23 @@ def record(
         org_id=org_id,
         detail=detail,
     )
+
+
+class Deletion(NamedTuple):
+    """What the one delete page (``admin_delete.html``) shows: the ``kind`` of thing, its id
+    and name, the list page it belongs to, and what deleting it does."""
+
+    kind: str
+    id: str
+    name: str
+    back: str
+    consequences: str
+
+    def page(self, request: Request, who: SignedIn, error: str = "", status: int = 200) -> Response:
+        return render(request, who, "admin_delete.html", {"deletion": self, "error": error}, status)
+
+    def refusal(self, request: Request, who: SignedIn, form: dict[str, str]) -> Response | None:
+        """The page again (422) when the typed confirmation is not the name, else None."""
+        if form.get("confirm", "").strip() == self.name:
+            return None
+        return self.page(request, who, "Type the name exactly, as shown.", 422)

@@ -126,6 +126,17 @@ def list_page(request: Request, who: SignedIn, form: dict[str, str]) -> Response
     return _list(request, who)
 
 
+def _deletion(stream: Datastream) -> admin.Deletion:
+    return admin.Deletion(
+        "datastream",
+        stream.id,
+        stream.name,
+        BASE,
+        f"Pages configured with its id ({stream.id}) get errors from then on; its inlet is "
+        "deleted and its tokens are revoked. What it already wrote to the lake stays.",
+    )
+
+
 def _origin_lines(form: dict[str, str]) -> list[str]:
     return [line.strip() for line in form.get("origins", "").splitlines() if line.strip()]
 
@@ -271,7 +282,7 @@ def confirm_delete(request: Request, who: SignedIn, form: dict[str, str]) -> Res
     stream = _owned(request, who)
     if stream is None:
         return _missing(request, who)
-    return render(request, who, "admin_datastream_delete.html", {"stream": stream, "error": ""})
+    return _deletion(stream).page(request, who)
 
 
 @page("manage_inlets")
@@ -279,9 +290,8 @@ def delete(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     stream = _owned(request, who)
     if stream is None:
         return _missing(request, who)
-    if form.get("confirm", "").strip() != stream.name:
-        context = {"stream": stream, "error": "Type the name exactly, as shown."}
-        return render(request, who, "admin_datastream_delete.html", context, 422)
+    if refused := _deletion(stream).refusal(request, who, form):
+        return refused
     streams = _streams(request)
     try:
         streams.delete(stream.id, actor=actor(who))

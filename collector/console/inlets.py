@@ -163,12 +163,23 @@ def rotate(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     return _list(request, who, 200, issued=_issue(request, who, inlet), created=inlet)
 
 
+def _deletion(inlet: Inlet) -> admin.Deletion:
+    return admin.Deletion(
+        "inlet",
+        inlet.id,
+        inlet.name,
+        "/console/admin/inlets",
+        "Requests to it get 404 from then on and its tokens are revoked. What it already wrote "
+        "to the lake stays; its id is never reused.",
+    )
+
+
 @page("manage_inlets")
 def confirm_delete(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     inlet = _owned(request, who)
     if inlet is None:
         return _missing(request, who)
-    return render(request, who, "admin_inlet_delete.html", {"inlet": inlet, "error": ""})
+    return _deletion(inlet).page(request, who)
 
 
 @page("manage_inlets")
@@ -176,13 +187,11 @@ def delete(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     inlet = _owned(request, who)
     if inlet is None:
         return _missing(request, who)
-    if form.get("confirm", "").strip() != inlet.name:
-        context = {"inlet": inlet, "error": "Type the name exactly, as shown."}
-        return render(request, who, "admin_inlet_delete.html", context, 422)
+    deletion = _deletion(inlet)
+    if refused := deletion.refusal(request, who, form):
+        return refused
     try:
         admin.control(request).delete_inlet(inlet.id, actor=actor(who))
     except ControlPlaneError as exc:
-        return render(
-            request, who, "admin_inlet_delete.html", {"inlet": inlet, "error": str(exc)}, 409
-        )
+        return deletion.page(request, who, str(exc), 409)
     return RedirectResponse("/console/admin/inlets?deleted=1", status_code=303)
