@@ -99,5 +99,7 @@ def test_a_disallowed_origin_is_dropped_by_the_tag_and_not_stored(
     # The allowed origin, same page and server: stored (and it proves the lake is being read).
     page.goto(f"{server.base_url}/static/t/page.html?run={allowed_run}")
     wait_for(lambda: _runs(settings, allowed_run), "the allowed page view in the lake", page)
+    # The line is readable once synced, a moment before the answer reaches the page.
+    wait_for(lambda: page.evaluate("__responses"), "the tag's answer on the allowed page", page)
     assert page.evaluate("__responses") == [207]
     assert _runs(settings, refused_run) == []
