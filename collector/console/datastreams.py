@@ -126,6 +126,21 @@ def list_page(request: Request, who: SignedIn, form: dict[str, str]) -> Response
     return _list(request, who)
 
 
+def _audit(
+    streams: Datastreams, who: SignedIn, action: str, stream: Datastream, **detail: Any
+) -> None:
+    """Record ``datastream.<action>`` on ``stream`` in the audit log, as the signed-in user."""
+    admin.record(
+        streams.control.db.conn,
+        who,
+        f"datastream.{action}",
+        "datastream",
+        stream.id,
+        stream.org_id,
+        **detail,
+    )
+
+
 def _deletion(stream: Datastream) -> admin.Deletion:
     return admin.Deletion(
         "datastream",
@@ -196,13 +211,11 @@ def create(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
         )
     except ControlPlaneError as exc:
         return _list(request, who, 422, form=form, problem=str(exc))
-    admin.record(
-        streams.control.db.conn,
+    _audit(
+        streams,
         who,
-        "datastream.create",
-        "datastream",
-        stream.id,
-        stream.org_id,
+        "create",
+        stream,
         name=stream.name,
         dataset_id=stream.dataset_id,
         profile_dataset_id=stream.profile_dataset_id,
@@ -265,13 +278,11 @@ def edit(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
     except ControlPlaneError as exc:
         return _one(request, who, stream, 422, form=form, problem=str(exc))
     if changed:
-        admin.record(
-            streams.control.db.conn,
+        _audit(
+            streams,
             who,
-            "datastream.update",
-            "datastream",
-            stream.id,
-            stream.org_id,
+            "update",
+            stream,
             changed=changed,
         )
     return RedirectResponse(f"{BASE}/{stream.id}?done=saved", status_code=303)
@@ -297,13 +308,11 @@ def delete(request: Request, who: SignedIn, form: dict[str, str]) -> Response:
         streams.delete(stream.id, actor=actor(who))
     except ControlPlaneError:  # deleted meanwhile, by someone else
         return _missing(request, who)
-    admin.record(
-        streams.control.db.conn,
+    _audit(
+        streams,
         who,
-        "datastream.delete",
-        "datastream",
-        stream.id,
-        stream.org_id,
+        "delete",
+        stream,
         name=stream.name,
         inlet_id=stream.inlet_id,
     )

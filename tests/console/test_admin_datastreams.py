@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -200,15 +201,19 @@ def test_admin_edits_the_name_and_origins(client: TestClient, settings: Settings
     )
     assert ">https://*.shop.example</textarea>" in bad.text  # what was typed stays
     assert _audit(settings, "datastream.update") == []
-    saved = client.post(
-        f"{BASE}/{stream.id}",
-        data={
-            "csrf_token": token,
-            "name": "Renamed",
-            "origins": "https://www.shop.example\nhttps://m.shop.example",
-        },
-        follow_redirects=False,
-    )
+
+    def save() -> httpx2.Response:
+        return client.post(
+            f"{BASE}/{stream.id}",
+            data={
+                "csrf_token": token,
+                "name": "Renamed",
+                "origins": "https://www.shop.example\nhttps://m.shop.example",
+            },
+            follow_redirects=False,
+        )
+
+    saved = save()
     assert saved.status_code == 303
     assert saved.headers["location"] == f"{BASE}/{stream.id}?done=saved"
     (after,), origins = _stored(settings)
@@ -219,15 +224,7 @@ def test_admin_edits_the_name_and_origins(client: TestClient, settings: Settings
     assert _audit(settings, "inlet.update") == [(ADMIN, stream.inlet_id)]
     # saving what is stored already changes and records nothing
     before = _changes(settings)
-    again = client.post(
-        f"{BASE}/{stream.id}",
-        data={
-            "csrf_token": token,
-            "name": "Renamed",
-            "origins": "https://www.shop.example\nhttps://m.shop.example",
-        },
-        follow_redirects=False,
-    )
+    again = save()
     assert again.status_code == 303 and _changes(settings) == before
 
 
